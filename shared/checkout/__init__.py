@@ -1,0 +1,1 @@
+"""The checkout's domain core: the Lambda layer every function imports."""
