@@ -1,0 +1,48 @@
+"""How often and how patiently the gateway retries a transient failure.
+
+Only calls whose repetition cannot move money twice are retried (the gateway decides which; see
+`IamportV1Gateway`). Backoff is exponential with full jitter, so the containers that saw the same
+I'mport hiccup do not come back in lockstep; the attempt count and a total time budget are bounded so
+a request still answers well inside API Gateway's 30 s limit.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Per-request limits in seconds: reaching I'mport, and waiting for its answer."""
+
+    connect_s: float = 3.0
+    read_s: float = 10.0
+
+    def as_requests(self) -> tuple[float, float]:
+        return (self.connect_s, self.read_s)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 3  # including the first one
+    base_delay_s: float = 0.2
+    max_delay_s: float = 2.0
+    # No retry starts once this much time has passed since the first attempt.
+    budget_s: float = 20.0
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
+
+    def delay_before(self, retry_number: int) -> float:
+        """Sleep before the `retry_number`-th retry (1-based): uniform in [0, min(max, base * 2^(n-1))]."""
+        ceiling = min(self.max_delay_s, self.base_delay_s * (2 ** (retry_number - 1)))
+        return random.uniform(0, ceiling)
+
+    def may_retry(self, attempt: int, started_at: float) -> bool:
+        """After `attempt` attempts (1-based) that began at `started_at`, is another one allowed?"""
+        return attempt < self.attempts and self.clock() - started_at < self.budget_s
+
+
+NO_RETRY = RetryPolicy(attempts=1)
