@@ -36,6 +36,14 @@ BOGUS_REQUIRED = {"PaymentPrepareAnnotation": ("total", "previous", "next")}
 FIND_PATH = "/payments/find/{merchant_uid}/{payment_status}"
 FIND_ALL_PATH = "/payments/findAll/{merchant_uid}/{payment_status}"
 
+# What a body without a schema in the spec must be: the envelope, `response: null` (reference §3.2).
+ERROR_ENVELOPE: dict[str, Any] = {
+    "allOf": [
+        {"$ref": "#/definitions/ResponseAnnotation"},
+        {"properties": {"response": {"type": "null"}}, "required": ["response"]},
+    ]
+}
+
 
 @functools.cache
 def load_raw_spec(path: pathlib.Path = SPEC_PATH) -> dict[str, Any]:
@@ -120,14 +128,7 @@ class PortOneSpec:
         if str(status) not in responses:
             raise KeyError(f"{method.upper()} {path} documents no HTTP {status}")
         schema = responses[str(status)].get("schema")
-        if schema is not None:
-            return dict(schema)
-        return {
-            "allOf": [
-                {"$ref": "#/definitions/ResponseAnnotation"},
-                {"properties": {"response": {"type": "null"}}, "required": ["response"]},
-            ]
-        }
+        return dict(schema) if schema is not None else dict(ERROR_ENVELOPE)
 
     def validator(self, path: str, method: str, status: int) -> Draft4Validator:
         root = {"allOf": [self.response_schema(path, method, status)], "definitions": self.definitions}
@@ -141,6 +142,10 @@ class PortOneSpec:
     def validate(self, path: str, method: str, status: int, body: Any) -> None:
         """Raise jsonschema.ValidationError unless `body` matches the operation's schema for `status`."""
         self.validator(path, method, status).validate(body)
+
+    def validate_error_envelope(self, body: Any) -> None:
+        """For a status the spec does not document at all (e.g. the 404 of GET /payments/prepare/{id})."""
+        Draft4Validator({"allOf": [ERROR_ENVELOPE], "definitions": self.definitions}).validate(body)
 
     @property
     def payment_properties(self) -> frozenset[str]:
