@@ -1,0 +1,195 @@
+"""Domain types: products, carts, orders and what happened to them. Plain data, no AWS.
+
+Money is `int` KRW everywhere (KRW has no minor unit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from checkout.domain.status import OPEN, OrderStatus
+
+
+@dataclass(frozen=True)
+class Product:
+    product_id: str
+    name: str
+    price: int
+    stock: int
+
+
+@dataclass(frozen=True)
+class CartItem:
+    product_id: str
+    name: str
+    price: int
+    quantity: int
+
+    @property
+    def line_total(self) -> int:
+        return self.price * self.quantity
+
+
+@dataclass(frozen=True)
+class Cart:
+    user_id: str
+    items: tuple[CartItem, ...] = ()
+
+    @property
+    def total(self) -> int:
+        return sum(item.line_total for item in self.items)
+
+
+@dataclass(frozen=True)
+class Buyer:
+    name: str
+    email: str
+    tel: str
+    addr: str | None = None
+    postcode: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    product_id: str
+    name: str
+    price: int  # the price when the order was placed
+    quantity: int
+    refunded_quantity: int = 0
+
+    @property
+    def remaining_quantity(self) -> int:
+        return self.quantity - self.refunded_quantity
+
+
+@dataclass(frozen=True)
+class LineQuantity:
+    product_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class VbankAccount:
+    bank: str
+    number: str
+    holder: str | None
+    due: datetime
+
+
+@dataclass(frozen=True)
+class RefundAccount:
+    holder: str
+    bank: str
+    number: str
+
+
+@dataclass(frozen=True)
+class RefundIntent:
+    """Step 1 of the refund saga (DESIGN §5): what is about to be refunded, written before I'mport is asked.
+
+    `checksum` is the cancellable cash I'mport must still show: a repeated cancel with the same checksum is
+    refused once the first went through, so cash can never go out twice.
+    """
+
+    id: str
+    lines: tuple[LineQuantity, ...]
+    amount: int  # cash to cancel at I'mport
+    points: int  # points credited back (refund_use)
+    clawback: int  # earned points taken back
+    checksum: int
+    reason: str
+    created_at: datetime
+    final: bool  # True when this refund leaves nothing to refund: the order becomes `cancelled`
+    request_hash: str = ""
+    refund_account: RefundAccount | None = None
+
+
+@dataclass(frozen=True)
+class RefundRecord:
+    id: str
+    amount: int
+    points: int
+    clawback: int
+    lines: tuple[LineQuantity, ...]
+    at: datetime
+    reason: str = ""
+    request_hash: str = ""
+    cancellation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class StrayPayment:
+    """A payment for this merchant_uid that was not (or no longer) the order's: refunded at I'mport."""
+
+    imp_uid: str
+    amount: int
+    reason: str  # duplicate | late_success | amount_mismatch
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Order:
+    merchant_uid: str
+    user_id: str
+    status: OrderStatus
+    version: int
+    name: str
+    lines: tuple[OrderLine, ...]
+    total: int
+    points_used: int
+    amount: int  # cash through I'mport: total - points_used
+    pay_method: str
+    buyer: Buyer
+    created_at: datetime
+    expires_at: datetime
+    updated_at: datetime
+    shipping_notice: str | None = None
+    imp_uid: str | None = None
+    payment: dict[str, object] | None = None  # snapshot of the verified I'mport payment (no card data)
+    vbank: VbankAccount | None = None
+    refunds: tuple[RefundRecord, ...] = ()
+    pending_refund: RefundIntent | None = None
+    stray_payments: tuple[StrayPayment, ...] = ()
+    points_earned: int = 0
+    failure_reason: str | None = None
+    paid_at: datetime | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+    @property
+    def cash_refunded(self) -> int:
+        return sum(r.amount for r in self.refunds)
+
+    @property
+    def points_refunded(self) -> int:
+        return sum(r.points for r in self.refunds)
+
+    @property
+    def points_clawed_back(self) -> int:
+        return sum(r.clawback for r in self.refunds)
+
+    @property
+    def cancellable_cash(self) -> int:
+        """What I'mport should still be able to cancel, by our own records (the refund checksum)."""
+        return self.amount - self.cash_refunded
+
+    def line(self, product_id: str) -> OrderLine | None:
+        return next((line for line in self.lines if line.product_id == product_id), None)
+
+    def knows_payment(self, imp_uid: str) -> bool:
+        return imp_uid == self.imp_uid or any(s.imp_uid == imp_uid for s in self.stray_payments)
+
+    def sweep_at(self) -> datetime | None:
+        """When the sweeper must look at this order, or None when it never needs to (sparse index)."""
+        if self.pending_refund is not None:
+            return self.pending_refund.created_at
+        if self.is_open:
+            return self.expires_at
+        return None
+
+    def evolve(self, **changes: object) -> Order:
+        return replace(self, **changes)  # type: ignore[arg-type]
