@@ -1,0 +1,50 @@
+// Points: what can be spent, what unpaid orders hold, and every move in the ledger.
+import { onMounted, reactive, watch } from "../../vendor/vue.esm-browser.prod.js";
+import { api } from "../api.js";
+import { identity } from "../auth.js";
+import { useAction } from "../action.js";
+import { formatDateTime, formatPoints, LEDGER_LABELS } from "../format.js";
+import { resultPath, RouterLink } from "../router.js";
+import SignInPrompt from "./SignInPrompt.js";
+
+export default {
+  components: { RouterLink, SignInPrompt },
+  setup() {
+    const points = reactive({ available: 0, held: 0, ledger: [], loaded: false });
+    const loading = useAction();
+    const load = () => loading.run(async () => {
+      if (!identity.token) return;
+      Object.assign(points, await api.getPoints(), { loaded: true });
+    });
+    onMounted(load);
+    watch(() => identity.token, load);
+    const kindLabel = (kind) => LEDGER_LABELS[kind] ?? kind;
+    return { identity, points, loading: loading.state, kindLabel, formatDateTime, formatPoints, resultPath };
+  },
+  template: `
+    <section aria-labelledby="points-title">
+      <h1 id="points-title">Your points</h1>
+      <SignInPrompt v-if="!identity.token" what="your points" />
+      <template v-else>
+        <p v-if="loading.error" role="alert" class="error" data-testid="points-error">{{ loading.error }}</p>
+        <dl v-if="points.loaded" class="facts" :aria-busy="loading.busy">
+          <dt>Available</dt><dd data-testid="points-available" :class="{ error: points.available < 0 }">{{ formatPoints(points.available) }}</dd>
+          <dt>Held by unpaid orders</dt><dd data-testid="points-held">{{ formatPoints(points.held) }}</dd>
+        </dl>
+        <p v-if="points.available < 0" class="muted">Your balance is below zero because points earned on a
+          refunded order were taken back after you had spent them.</p>
+        <table v-if="points.ledger.length" class="lines" data-testid="points-ledger">
+          <caption>History</caption>
+          <thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Points</th><th scope="col">Order</th></tr></thead>
+          <tbody>
+            <tr v-for="(entry, index) in points.ledger" :key="index" data-testid="ledger-entry" :data-kind="entry.kind">
+              <td>{{ formatDateTime(entry.at) }}</td><td>{{ kindLabel(entry.kind) }}</td>
+              <td data-testid="ledger-points">{{ formatPoints(entry.points) }}</td>
+              <td><RouterLink v-if="entry.merchant_uid" :to="resultPath(entry.merchant_uid)">{{ entry.merchant_uid }}</RouterLink></td>
+            </tr>
+          </tbody>
+        </table>
+        <p v-else-if="points.loaded" data-testid="ledger-empty">No points activity yet.</p>
+      </template>
+    </section>`,
+};

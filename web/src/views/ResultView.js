@@ -1,0 +1,105 @@
+// /result?merchant_uid=...: where the payment window's callback and I'mport's mobile redirect (via
+// the API's GET /payments/complete) both land. It shows the order as the server stored it: the
+// status in the URL is only a hint and is never trusted.
+import { computed, onMounted, reactive, watch } from "../../vendor/vue.esm-browser.prod.js";
+import { api } from "../api.js";
+import { identity } from "../auth.js";
+import { useAction } from "../action.js";
+import { formatDateTime, formatPoints, formatWon, payMethodLabel, statusLabel } from "../format.js";
+import { route, RouterLink } from "../router.js";
+import { recallAttempt } from "../store.js";
+import SignInPrompt from "./SignInPrompt.js";
+import VbankDetails from "./VbankDetails.js";
+
+export default {
+  components: { RouterLink, SignInPrompt, VbankDetails },
+  setup() {
+    const view = reactive({ order: null });
+    const loading = useAction();
+    const merchantUid = computed(() => route.query.merchant_uid ?? "");
+    const attempt = computed(() => (merchantUid.value ? recallAttempt(merchantUid.value) : null));
+
+    const load = () => loading.run(async () => {
+      view.order = null;
+      if (!merchantUid.value) throw new Error("This page needs an order number (merchant_uid).");
+      if (!identity.token) return;
+      view.order = (await api.getOrder(merchantUid.value)).order;
+    });
+
+    // "Check again" asks the server to re-query I'mport when the window reported a payment id, so a
+    // result lost on the way (network drop) is still recorded; otherwise it just re-reads the order.
+    const checkAgain = () => loading.run(async () => {
+      const impUid = attempt.value?.imp_uid ?? view.order?.imp_uid;
+      view.order = impUid
+        ? (await api.completePayment(impUid, merchantUid.value)).order
+        : (await api.getOrder(merchantUid.value)).order;
+    });
+
+    const settled = computed(() => ["paid", "partially_cancelled", "cancelled"].includes(view.order?.status));
+    const failureMessage = computed(() =>
+      attempt.value?.error_msg || view.order?.failure_reason || "The payment did not go through.");
+
+    onMounted(load);
+    watch([merchantUid, () => identity.token], load);
+    return {
+      identity, view, loading: loading.state, merchantUid, attempt, settled, failureMessage, checkAgain,
+      formatDateTime, formatPoints, formatWon, payMethodLabel, statusLabel,
+    };
+  },
+  template: `
+    <section aria-labelledby="result-title" data-testid="result">
+      <h1 id="result-title">Payment result</h1>
+      <SignInPrompt v-if="!identity.token && merchantUid" what="this order" />
+      <p v-if="loading.error" role="alert" class="error" data-testid="result-error">{{ loading.error }}</p>
+      <p v-if="loading.busy && !view.order" aria-live="polite">Checking your payment…</p>
+      <article v-if="view.order" class="panel" :aria-busy="loading.busy" :data-status="view.order.status">
+        <h2 data-testid="result-status" :class="'status status-' + view.order.status">{{ statusLabel(view.order.status) }}</h2>
+        <dl class="facts">
+          <dt>Order number</dt><dd data-testid="result-merchant-uid">{{ view.order.merchant_uid }}</dd>
+          <template v-if="view.order.imp_uid"><dt>Payment id</dt><dd data-testid="result-imp-uid">{{ view.order.imp_uid }}</dd></template>
+          <dt>Total</dt><dd data-testid="result-total">{{ formatWon(view.order.total) }}</dd>
+          <template v-if="view.order.points_used"><dt>Points used</dt>
+            <dd data-testid="result-points-used">{{ formatPoints(view.order.points_used) }}</dd></template>
+          <dt>{{ settled ? 'Amount paid' : 'Amount due' }}</dt><dd data-testid="result-amount">{{ formatWon(view.order.amount) }}</dd>
+          <template v-if="view.order.pay_method"><dt>Method</dt><dd>{{ payMethodLabel(view.order.pay_method) }}</dd></template>
+          <template v-if="settled"><dt>Points earned</dt>
+            <dd data-testid="result-points-earned">{{ formatPoints(view.order.points_earned) }}</dd></template>
+          <template v-if="view.order.paid_at"><dt>Paid at</dt><dd>{{ formatDateTime(view.order.paid_at) }}</dd></template>
+        </dl>
+
+        <p v-if="view.order.status === 'paid'" class="ok" data-testid="result-message">Thank you: your payment is complete.</p>
+
+        <template v-else-if="view.order.status === 'failed'">
+          <p role="alert" class="error" data-testid="result-failure">{{ failureMessage }}</p>
+          <p>Nothing was charged; your items are back in your <RouterLink to="/cart">cart</RouterLink>.</p>
+        </template>
+
+        <template v-else-if="view.order.status === 'awaiting_deposit'">
+          <p data-testid="result-message">Transfer the amount due to this account before the due date.</p>
+          <VbankDetails :vbank="view.order.vbank" :amount="view.order.amount" />
+        </template>
+
+        <template v-else-if="view.order.status === 'ready'">
+          <p data-testid="result-message">Payment not completed.</p>
+          <p v-if="attempt && attempt.error_msg" role="alert" class="error" data-testid="result-failure">{{ attempt.error_msg }}</p>
+          <p class="muted">Your items stay reserved until {{ formatDateTime(view.order.expires_at) }};
+            if the order is not paid by then they go back to your cart.</p>
+        </template>
+
+        <p v-else-if="view.order.status === 'expired'" data-testid="result-message">
+          This order expired before it was paid; its items went back to your <RouterLink to="/cart">cart</RouterLink>.</p>
+
+        <p v-else data-testid="result-message">This order has been refunded. See <RouterLink to="/orders">your orders</RouterLink>.</p>
+
+        <p v-if="attempt && attempt.complete_error" role="alert" class="error" data-testid="result-complete-error">
+          We could not confirm the payment with the shop yet: {{ attempt.complete_error }}</p>
+
+        <div class="actions">
+          <button v-if="['ready', 'awaiting_deposit'].includes(view.order.status)" type="button" class="secondary"
+                  :disabled="loading.busy" :aria-busy="loading.busy" @click="checkAgain" data-testid="result-refresh">Check again</button>
+          <RouterLink to="/orders">Your orders</RouterLink>
+          <RouterLink to="/">Continue shopping</RouterLink>
+        </div>
+      </article>
+    </section>`,
+};
