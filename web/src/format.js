@@ -55,3 +55,9 @@ export const LEDGER_LABELS = Object.freeze({
   refund_use: "Returned by a refund",
   clawback: "Earned points taken back",
 });
+
+export function amountLabel(status) {
+  if (["paid", "partially_cancelled", "cancelled"].includes(status)) return "Amount paid";
+  if (["ready", "awaiting_deposit"].includes(status)) return "Amount due";
+  return "Amount";
+}

@@ -1,7 +1,7 @@
 // One order in the history: lines with what was refunded, the virtual account, refunds, and the
 // refund form while the order still has something to refund.
 import { computed, ref } from "../../vendor/vue.esm-browser.prod.js";
-import { formatDateTime, formatPoints, formatWon, payMethodLabel, statusLabel } from "../format.js";
+import { amountLabel, formatDateTime, formatPoints, formatWon, payMethodLabel, statusLabel } from "../format.js";
 import { resultPath, RouterLink } from "../router.js";
 import RefundForm from "./RefundForm.js";
 import VbankDetails from "./VbankDetails.js";
@@ -17,7 +17,7 @@ export default {
       refunding.value = false;
       emit("updated", order);
     };
-    return { refunding, refundable, refunded, resultPath, formatDateTime, formatPoints, formatWon, payMethodLabel, statusLabel };
+    return { amountLabel, refunding, refundable, refunded, resultPath, formatDateTime, formatPoints, formatWon, payMethodLabel, statusLabel };
   },
   template: `
     <article class="card order" :data-testid="'order-' + order.merchant_uid" :data-status="order.status">
@@ -39,7 +39,7 @@ export default {
       <dl class="facts">
         <dt>Total</dt><dd data-testid="order-total">{{ formatWon(order.total) }}</dd>
         <template v-if="order.points_used"><dt>Points used</dt><dd>{{ formatPoints(order.points_used) }}</dd></template>
-        <dt>{{ ['ready', 'awaiting_deposit'].includes(order.status) ? 'Amount due' : 'Amount paid' }}</dt><dd data-testid="order-amount">{{ formatWon(order.amount) }}</dd>
+        <dt>{{ amountLabel(order.status) }}</dt><dd data-testid="order-amount">{{ formatWon(order.amount) }}</dd>
         <template v-if="order.points_earned"><dt>Points earned</dt><dd>{{ formatPoints(order.points_earned) }}</dd></template>
         <template v-if="order.failure_reason"><dt>Why it failed</dt><dd>{{ order.failure_reason }}</dd></template>
       </dl>

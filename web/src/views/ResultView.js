@@ -5,7 +5,7 @@ import { computed, onMounted, reactive, watch } from "../../vendor/vue.esm-brows
 import { api } from "../api.js";
 import { identity } from "../auth.js";
 import { useAction } from "../action.js";
-import { formatDateTime, formatPoints, formatWon, payMethodLabel, statusLabel } from "../format.js";
+import { amountLabel, formatDateTime, formatPoints, formatWon, payMethodLabel, statusLabel } from "../format.js";
 import { route, RouterLink } from "../router.js";
 import { recallAttempt } from "../store.js";
 import SignInPrompt from "./SignInPrompt.js";
@@ -42,7 +42,7 @@ export default {
     onMounted(load);
     watch([merchantUid, () => identity.token], load);
     return {
-      identity, view, loading: loading.state, merchantUid, attempt, settled, failureMessage, checkAgain,
+      amountLabel, identity, view, loading: loading.state, merchantUid, attempt, settled, failureMessage, checkAgain,
       formatDateTime, formatPoints, formatWon, payMethodLabel, statusLabel,
     };
   },
@@ -60,7 +60,7 @@ export default {
           <dt>Total</dt><dd data-testid="result-total">{{ formatWon(view.order.total) }}</dd>
           <template v-if="view.order.points_used"><dt>Points used</dt>
             <dd data-testid="result-points-used">{{ formatPoints(view.order.points_used) }}</dd></template>
-          <dt>{{ settled ? 'Amount paid' : 'Amount due' }}</dt><dd data-testid="result-amount">{{ formatWon(view.order.amount) }}</dd>
+          <dt>{{ amountLabel(view.order.status) }}</dt><dd data-testid="result-amount">{{ formatWon(view.order.amount) }}</dd>
           <template v-if="view.order.pay_method"><dt>Method</dt><dd>{{ payMethodLabel(view.order.pay_method) }}</dd></template>
           <template v-if="settled"><dt>Points earned</dt>
             <dd data-testid="result-points-earned">{{ formatPoints(view.order.points_earned) }}</dd></template>
