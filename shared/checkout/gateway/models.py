@@ -29,8 +29,10 @@ class PaymentStatus(StrEnum):
 
 
 def _integral_krw(value: Any) -> Any:
-    if value is None or isinstance(value, bool):
-        return value  # let pydantic reject these with its usual message
+    if isinstance(value, bool):  # pydantic's lax int would read true as 1
+        raise ValueError("a KRW amount is a number, not a boolean")
+    if value is None:
+        return value  # let pydantic reject it with its usual message
     if isinstance(value, int):
         return value
     try:

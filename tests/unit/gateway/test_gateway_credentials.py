@@ -1,0 +1,156 @@
+"""Where credentials come from, and that neither the secret nor the token ever shows in a repr, a log
+line or an error; importing the gateway stays cheap for cold starts."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from checkout.gateway import (
+    Credentials,
+    IamportAuthError,
+    IamportV1Gateway,
+    MissingCredentials,
+    SsmCredentials,
+    credentials_from_env,
+)
+
+from tests.unit.gateway.fake_iamport import KEY, SECRET, Reply, ok
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def test_env_credentials_are_used_directly():
+    provider = credentials_from_env({"IAMPORT_API_KEY": "k-local", "IAMPORT_API_SECRET": "s-local"})
+
+    assert provider() == Credentials("k-local", "s-local")
+
+
+def test_ssm_parameters_are_read_decrypted_and_cached_through_powertools(monkeypatch):
+    from aws_lambda_powertools.utilities import parameters
+
+    reads: list[tuple[str, bool, int]] = []
+
+    def fake_get_parameter(name: str, *, decrypt: bool, max_age: int) -> str:
+        reads.append((name, decrypt, max_age))
+        return {"/shop/iamport/key": "k-ssm", "/shop/iamport/secret": "s-ssm"}[name]
+
+    monkeypatch.setattr(parameters, "get_parameter", fake_get_parameter)
+    provider = credentials_from_env(
+        {"IAMPORT_API_KEY_PARAM": "/shop/iamport/key", "IAMPORT_API_SECRET_PARAM": "/shop/iamport/secret"},
+        max_age_s=120,
+    )
+
+    assert isinstance(provider, SsmCredentials)
+    assert reads == []  # nothing is read until a token is needed
+    assert provider() == Credentials("k-ssm", "s-ssm")
+    assert reads == [("/shop/iamport/key", True, 120), ("/shop/iamport/secret", True, 120)]
+
+
+def test_empty_ssm_value_is_a_configuration_error(monkeypatch):
+    from aws_lambda_powertools.utilities import parameters
+
+    monkeypatch.setattr(parameters, "get_parameter", lambda name, **_: "")
+
+    with pytest.raises(MissingCredentials):
+        SsmCredentials("/k", "/s")()
+
+
+def test_direct_credentials_win_over_ssm_names():
+    provider = credentials_from_env(
+        {
+            "IAMPORT_API_KEY": "k",
+            "IAMPORT_API_SECRET": "s",
+            "IAMPORT_API_KEY_PARAM": "/k",
+            "IAMPORT_API_SECRET_PARAM": "/s",
+        }
+    )
+
+    assert provider() == Credentials("k", "s")
+
+
+@pytest.mark.parametrize("env", [{}, {"IAMPORT_API_KEY": "k"}, {"IAMPORT_API_KEY_PARAM": "/k"}])
+def test_missing_credentials_fail_loudly(env):
+    with pytest.raises(MissingCredentials, match="IAMPORT_API_KEY"):
+        credentials_from_env(env)
+
+
+def test_credentials_repr_and_str_hide_the_secret():
+    creds = Credentials(KEY, SECRET)
+
+    for text in (repr(creds), str(creds), f"{creds}", repr([creds])):
+        assert SECRET not in text
+        assert KEY not in text
+
+
+def test_gateway_repr_shows_no_credentials_or_token(fake_iamport, make_gateway, payment_sample):
+    fake_iamport.on("GET", "/payments/imp_1", ok(payment_sample(imp_uid="imp_1")))
+    gateway = make_gateway()
+    gateway.get_payment("imp_1")
+
+    text = repr(gateway) + repr(gateway._tokens)
+    assert SECRET not in text and KEY not in text and "token-1" not in text
+
+
+def test_retry_logs_and_errors_carry_no_secret_or_token(fake_iamport, make_gateway, caplog):
+    fake_iamport.on("GET", "/payments/imp_1", Reply(500, {"code": -1, "message": "boom", "response": None}))
+    gateway = make_gateway()
+
+    with caplog.at_level(logging.DEBUG), pytest.raises(Exception) as caught:
+        gateway.get_payment("imp_1")
+
+    assert len(caplog.records) >= 2  # the retries were logged
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    surfaced = f"{caught.value!r} {caught.value} {caught.value.__cause__!r}"
+    for secret in (SECRET, "token-1"):
+        assert secret not in logged
+        assert secret not in surfaced
+
+
+def test_refused_credentials_error_does_not_echo_them(fake_iamport, make_gateway, caplog):
+    fake_iamport.on(
+        "POST", "/users/getToken", Reply(401, {"code": -1, "message": "Unauthorized", "response": None})
+    )
+    gateway = make_gateway()
+
+    with caplog.at_level(logging.DEBUG), pytest.raises(IamportAuthError) as caught:
+        gateway.get_payment("imp_1")
+
+    text = f"{caught.value!r} {caught.value} " + "\n".join(str(r.__dict__) for r in caplog.records)
+    assert SECRET not in text and KEY not in text
+
+
+def test_credentials_provider_is_called_only_when_a_token_is_needed(fake_iamport, payment_sample):
+    calls: list[int] = []
+
+    def provider() -> Credentials:
+        calls.append(1)
+        return Credentials(KEY, SECRET)
+
+    fake_iamport.on("GET", "/payments/imp_1", ok(payment_sample(imp_uid="imp_1")))
+    with IamportV1Gateway(provider, base_url=fake_iamport.url) as gateway:
+        assert calls == []
+        gateway.get_payment("imp_1")
+        gateway.get_payment("imp_1")
+
+    assert calls == [1]
+
+
+def test_importing_the_gateway_does_not_import_boto3():
+    probe = (
+        "import sys, checkout.gateway, checkout.ports\n"
+        "print(sorted(m for m in ('boto3', 'botocore') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+        env={"PYTHONPATH": str(REPO / "shared")},
+    )
+
+    assert result.stdout.strip() == "[]"

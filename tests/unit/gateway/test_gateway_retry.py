@@ -1,0 +1,191 @@
+"""Which calls the gateway repeats after a transient failure: lookups and checksum-guarded cancels, never a
+cancel that could refund twice."""
+
+from __future__ import annotations
+
+import pytest
+from checkout.errors import GatewayUnavailable
+from checkout.gateway import (
+    CancelRejected,
+    IamportMalformedResponse,
+    IamportRejected,
+    IamportUnavailable,
+    PaymentNotFound,
+    RetryPolicy,
+)
+
+from tests.unit.gateway.fake_iamport import Reply, ok
+
+SERVER_ERROR = Reply(500, {"code": -1, "message": "일시적인 오류", "response": None})
+SLOW = Reply(200, {"code": 0, "message": None, "response": None}, delay_s=1.5)  # read timeout is 0.5 s
+STALE_CHECKSUM = Reply(200, {"code": 1, "message": "checksum mismatch", "response": None})
+
+
+def test_get_is_retried_after_a_500_and_succeeds(fake_iamport, make_gateway, sleeps, payment_sample):
+    fake_iamport.on("GET", "/payments/imp_1", SERVER_ERROR, SERVER_ERROR, ok(payment_sample(imp_uid="imp_1")))
+    gateway = make_gateway()
+
+    assert gateway.get_payment("imp_1").imp_uid == "imp_1"
+    assert len(fake_iamport.calls("GET", "/payments/imp_1")) == 3
+    assert len(sleeps.delays) == 2
+
+
+def test_get_is_retried_after_a_read_timeout(fake_iamport, make_gateway, payment_sample):
+    fake_iamport.on("GET", "/payments/imp_1", SLOW, ok(payment_sample(imp_uid="imp_1")))
+    gateway = make_gateway()
+
+    assert gateway.get_payment("imp_1").imp_uid == "imp_1"
+    assert len(fake_iamport.calls("GET", "/payments/imp_1")) == 2
+
+
+def test_get_gives_up_after_the_attempt_limit_with_a_gateway_unavailable(fake_iamport, make_gateway, sleeps):
+    fake_iamport.on("GET", "/payments/imp_1", SERVER_ERROR)
+    gateway = make_gateway()
+
+    with pytest.raises(IamportUnavailable) as caught:
+        gateway.get_payment("imp_1")
+
+    assert isinstance(caught.value, GatewayUnavailable)
+    assert caught.value.http_status == 500 and caught.value.iamport_message == "일시적인 오류"
+    assert len(fake_iamport.calls("GET", "/payments/imp_1")) == 3
+    assert len(sleeps.delays) == 2
+
+
+def test_connection_refused_is_unavailable(make_gateway):
+    gateway = make_gateway(base_url="http://127.0.0.1:9", retry=RetryPolicy(attempts=2, sleep=lambda _: None))
+
+    with pytest.raises(IamportUnavailable) as caught:
+        gateway.get_payment("imp_1")
+
+    assert caught.value.http_status is None
+    assert "ConnectionError" in str(caught.value)
+
+
+def test_not_found_is_not_retried(fake_iamport, make_gateway, sleeps):
+    gateway = make_gateway()
+
+    with pytest.raises(PaymentNotFound) as caught:
+        gateway.get_payment("imp_missing")
+
+    assert caught.value.http_status == 404 and caught.value.message == "존재하지 않는 결제정보입니다."
+    assert len(fake_iamport.calls("GET", "/payments/imp_missing")) == 1
+    assert sleeps.delays == []
+
+
+def test_malformed_answer_is_not_retried(fake_iamport, make_gateway, sleeps):
+    fake_iamport.on("GET", "/payments/imp_1", Reply(200, b"<html>maintenance</html>"))
+    gateway = make_gateway()
+
+    with pytest.raises(IamportMalformedResponse):
+        gateway.get_payment("imp_1")
+
+    assert len(fake_iamport.calls("GET", "/payments/imp_1")) == 1
+
+
+def test_cancel_without_checksum_is_never_retried(fake_iamport, make_gateway, sleeps):
+    fake_iamport.on("POST", "/payments/cancel", SERVER_ERROR)
+    gateway = make_gateway()
+
+    with pytest.raises(IamportUnavailable):
+        gateway.cancel(imp_uid="imp_1", amount=1000, checksum=None, reason="buyer asked")
+
+    assert len(fake_iamport.calls("POST", "/payments/cancel")) == 1
+    assert sleeps.delays == []
+
+
+def test_cancel_without_checksum_is_not_retried_after_a_timeout(fake_iamport, make_gateway):
+    fake_iamport.on("POST", "/payments/cancel", SLOW)
+    gateway = make_gateway()
+
+    with pytest.raises(IamportUnavailable):
+        gateway.cancel(imp_uid="imp_1", amount=1000, checksum=None, reason="buyer asked")
+
+    assert len(fake_iamport.calls("POST", "/payments/cancel")) == 1
+
+
+def test_cancel_with_checksum_is_retried_and_sends_the_same_checksum(
+    fake_iamport, make_gateway, payment_sample
+):
+    fake_iamport.on("POST", "/payments/cancel", SERVER_ERROR, ok(payment_sample(cancel_amount=1000)))
+    gateway = make_gateway()
+
+    payment = gateway.cancel(imp_uid="imp_1", amount=1000, checksum=27000, reason="buyer asked")
+
+    assert payment.cancel_amount == 1000
+    bodies = [c.body for c in fake_iamport.calls("POST", "/payments/cancel")]
+    assert bodies == [{"imp_uid": "imp_1", "amount": 1000, "checksum": 27000, "reason": "buyer asked"}] * 2
+
+
+def test_cancel_with_checksum_is_retried_after_a_timeout(fake_iamport, make_gateway, payment_sample):
+    fake_iamport.on("POST", "/payments/cancel", SLOW, ok(payment_sample(cancel_amount=1000)))
+    gateway = make_gateway()
+
+    gateway.cancel(imp_uid="imp_1", amount=1000, checksum=27000, reason="buyer asked")
+
+    assert len(fake_iamport.calls("POST", "/payments/cancel")) == 2
+
+
+def test_retried_cancel_refused_as_stale_is_flagged_ambiguous(fake_iamport, make_gateway):
+    # The first attempt may have refunded before timing out: the refusal alone does not prove it failed
+    fake_iamport.on("POST", "/payments/cancel", SLOW, STALE_CHECKSUM)
+    gateway = make_gateway()
+
+    with pytest.raises(CancelRejected) as caught:
+        gateway.cancel(imp_uid="imp_1", amount=1000, checksum=27000, reason="buyer asked")
+
+    assert caught.value.ambiguous is True
+    assert (caught.value.code, caught.value.message) == (1, "checksum mismatch")
+
+
+def test_first_attempt_cancel_refusal_is_not_ambiguous(fake_iamport, make_gateway):
+    fake_iamport.on("POST", "/payments/cancel", STALE_CHECKSUM)
+    gateway = make_gateway()
+
+    with pytest.raises(CancelRejected) as caught:
+        gateway.cancel(imp_uid="imp_1", amount=1000, checksum=27000, reason="buyer asked")
+
+    assert caught.value.ambiguous is False and caught.value.http_status == 200
+
+
+def test_void_vbank_is_not_retried(fake_iamport, make_gateway):
+    fake_iamport.on("DELETE", "/vbanks/imp_1", SERVER_ERROR)
+    gateway = make_gateway()
+
+    with pytest.raises(IamportUnavailable):
+        gateway.void_vbank("imp_1")
+
+    assert len(fake_iamport.calls("DELETE", "/vbanks/imp_1")) == 1
+
+
+def test_retries_stop_when_the_time_budget_is_spent(fake_iamport, make_gateway):
+    fake_iamport.on("GET", "/payments/imp_1", SERVER_ERROR)
+    gateway = make_gateway(retry=RetryPolicy(attempts=10, budget_s=0.0, sleep=lambda _: None))
+
+    with pytest.raises(IamportUnavailable):
+        gateway.get_payment("imp_1")
+
+    assert len(fake_iamport.calls("GET", "/payments/imp_1")) == 1
+
+
+def test_backoff_is_exponential_jittered_and_capped():
+    policy = RetryPolicy(base_delay_s=0.2, max_delay_s=1.0)
+
+    for retry_number, ceiling in [(1, 0.2), (2, 0.4), (3, 0.8), (4, 1.0), (9, 1.0)]:
+        delays = [policy.delay_before(retry_number) for _ in range(200)]
+        assert all(0 <= d <= ceiling for d in delays)
+        assert len(set(delays)) > 1
+
+
+def test_other_4xx_is_a_rejection_and_not_retried(fake_iamport, make_gateway, sleeps):
+    fake_iamport.on(
+        "DELETE",
+        "/vbanks/imp_1",
+        Reply(400, {"code": -1, "message": "가상계좌가 아닙니다.", "response": None}),
+    )
+    gateway = make_gateway()
+
+    with pytest.raises(IamportRejected) as caught:
+        gateway.void_vbank("imp_1")
+
+    assert (caught.value.http_status, caught.value.message) == (400, "가상계좌가 아닙니다.")
+    assert sleeps.delays == []
