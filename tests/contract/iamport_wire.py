@@ -104,3 +104,23 @@ class IamportWire:
         if not isinstance(payment, dict) or "imp_uid" not in payment:
             raise AssertionError(f"sandbox control API answered without a payment: {payload!r}")
         return payment
+
+    def advance_clock(self, seconds: int) -> int:
+        """Move the sandbox's clock forward (token expiry, vbank due dates) without sleeping."""
+        resp = self.http.post(
+            f"{self.base_url}/sandbox/clock", json={"advance_s": seconds}, timeout=TIMEOUT_S
+        )
+        if resp.status_code != 200:
+            raise AssertionError(f"sandbox clock refused to advance: HTTP {resp.status_code} {resp.text}")
+        now: int = resp.json()["response"]["now"]
+        return now
+
+    def deposit(self, imp_uid: str) -> dict[str, Any]:
+        """Simulate the buyer's deposit into an issued virtual account (the console's test deposit)."""
+        resp = self.http.post(
+            f"{self.base_url}/sandbox/payments/{imp_uid}/deposit", json={}, timeout=TIMEOUT_S
+        )
+        if resp.status_code != 200:
+            raise AssertionError(f"sandbox refused the deposit: HTTP {resp.status_code} {resp.text}")
+        payment: dict[str, Any] = resp.json()["response"]
+        return payment
