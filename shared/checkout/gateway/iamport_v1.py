@@ -19,6 +19,8 @@ I'mport does anything, so this is safe for all of them.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -61,6 +63,7 @@ class IamportV1Gateway:
         session: requests.Session | None = None,
         token_refresh_margin_s: float = 60.0,
         pool_size: int = 10,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._credentials: CredentialsProvider = (
@@ -75,7 +78,8 @@ class IamportV1Gateway:
             session.mount("https://", adapter)
             session.mount("http://", adapter)
         self._session = session
-        self._tokens = TokenCache(self._issue_token, refresh_margin_s=token_refresh_margin_s)
+        # `clock` only paces token refreshes (tests move it); it never compares with server timestamps.
+        self._tokens = TokenCache(self._issue_token, refresh_margin_s=token_refresh_margin_s, clock=clock)
 
     def __repr__(self) -> str:
         return f"IamportV1Gateway(base_url={self.base_url!r})"
