@@ -47,6 +47,7 @@ def conforms(spec: PortOneSpec, path: str, method: str, reply: Reply) -> Reply:
         f"{method} {path}: HTTP {reply.status} body is not JSON: {reply.body!r}"
     )
     assert {"code", "message", "response"} <= reply.body.keys(), f"envelope fields missing: {reply.body!r}"
+    assert reply.headers.get("Content-Type", "").startswith("application/json"), reply.headers
     spec.validate(path, method, reply.status, reply.body)
     return reply
 
@@ -273,6 +274,7 @@ def test_multi_lookup_answers_200_when_all_found_207_when_some_404_when_none(
     partial = wire.call("GET", "/payments", params={"imp_uid[]": [first["imp_uid"], "imp_999999999999"]})
     some = succeeded(spec, "/payments", "get", partial, status=207)
     assert [p["imp_uid"] for p in some] == [first["imp_uid"]]
+    assert_complete_payment(spec, some[0])
 
     none = wire.call("GET", "/payments", params={"imp_uid[]": ["imp_999999999998", "imp_999999999999"]})
     failed(spec, "/payments", "get", none, 404)
@@ -289,6 +291,7 @@ def test_find_by_merchant_uid_with_and_without_status(wire: IamportWire, spec: P
     assert_complete_payment(spec, found)
     paid = succeeded(spec, FIND_PATH, "get", wire.call("GET", f"/payments/find/{merchant_uid}/paid"))
     assert paid["imp_uid"] == payment["imp_uid"]
+    assert_complete_payment(spec, paid)
     # A merchant_uid with no payment in the asked status is a 404 (official client's live test, §4.2).
     failed(spec, FIND_PATH, "get", wire.call("GET", f"/payments/find/{merchant_uid}/failed"), 404, NOT_FOUND)
     failed(spec, FIND_PATH, "get", wire.call("GET", "/payments/find/ct-never-seen"), 404, NOT_FOUND)
@@ -354,7 +357,9 @@ def test_status_list_pages_payments_in_that_status(wire: IamportWire, spec: Port
     listed = succeeded(spec, STATUS, "get", wire.call("GET", "/payments/status/paid", params={"limit": 1000}))
     imp_uids = {p["imp_uid"] for p in listed["list"]}
     assert paid["imp_uid"] in imp_uids and failed_payment["imp_uid"] not in imp_uids
-    assert all(p["status"] == "paid" for p in listed["list"])
+    for payment in listed["list"]:
+        assert payment["status"] == "paid"
+        assert_complete_payment(spec, payment)
     everything = succeeded(
         spec, STATUS, "get", wire.call("GET", "/payments/status/all", params={"limit": 1000})
     )
