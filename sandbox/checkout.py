@@ -64,9 +64,13 @@ def open_window(
             raise WindowRefused(sb, "prepare_mismatch")
         if sb.store.already_paid(account.merchant_code, merchant_uid):
             raise WindowRefused(sb, "already_paid")
+    now = sb.clock.now()
+    try:
+        vbank_due = parse_vbank_due(params.get("vbank_due"), now)
+    except ValueError:
+        raise WindowRefused(sb, "param_invalid", name="vbank_due") from None
     pg_provider, _, pg_id = str(params.get("pg") or "html5_inicis").partition(".")
     pay_method = str(params.get("pay_method") or "card")
-    now = sb.clock.now()
     payment = Payment(
         imp_uid=new_imp_uid(),
         merchant_uid=merchant_uid,
@@ -89,7 +93,7 @@ def open_window(
     )
     payment.window = {
         "open": True,
-        "vbank_due": params.get("vbank_due"),
+        "vbank_due": vbank_due,
         "confirm_url": params.get("confirm_url"),
         "custom_data": params.get("custom_data"),
         "m_redirect_url": params.get("m_redirect_url"),
@@ -119,7 +123,7 @@ def finish_window(sb: Sandbox, payment: Payment, action: str, confirm_refusal: s
         decline(sb, payment, reason)
         return Finished(payment, False, ERROR_CODES["pg_declined"], reason)  # failures send no webhook
     if action == "vbank":
-        issue_vbank(sb, payment, parse_vbank_due(payment.window.get("vbank_due"), now), bank_code="004")
+        issue_vbank(sb, payment, int(payment.window["vbank_due"]), bank_code="004")
         return Finished(payment, True, webhook_status="ready", webhook_event="vbank_issued")
     approve(sb, payment, "card" if payment.pay_method == "vbank" else payment.pay_method)
     return Finished(payment, True, webhook_status="paid", webhook_event="paid")

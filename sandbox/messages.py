@@ -33,7 +33,6 @@ CHOSEN = {
     "param_invalid": "{name} 파라메터가 올바르지 않습니다.",
     "too_many_ids": "한 번에 최대 100건까지 조회할 수 있습니다.",
     "ids_missing": "imp_uid[] 또는 merchant_uid[] 중 하나 이상을 지정해주셔야합니다.",
-    "some_not_found": "일부 결제정보를 찾을 수 없습니다: {ids}",
     "bad_sorting": "지원되지 않는 정렬기준입니다.",
     "bad_limit": "limit은 1 이상 1000 이하여야 합니다.",
     "bad_page": "page는 1 이상이어야 합니다.",

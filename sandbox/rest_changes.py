@@ -103,15 +103,15 @@ def register(router: Router, sb: Sandbox) -> None:
                 channel="api",
                 pg_provider=pg_provider,
                 pg_id=pg_id or "INIpayTest",
-                name=body.get("name"),
+                name=_text(body.get("name")),
                 custom_data=custom_data_text(body.get("custom_data")),
                 started_at=now,
                 updated_at=now,
                 notice_url=str(notice) if notice else None,
-                **{f: body.get(f) for f in BUYER_FIELDS},
+                **{f: _text(body.get(f)) for f in BUYER_FIELDS},
             )
         )
-        issue_vbank(sb, payment, int(due), bank_code, holder=body.get("vbank_holder"))
+        issue_vbank(sb, payment, int(due), bank_code, holder=_text(body.get("vbank_holder")))
         req.notifications.append((payment, "vbank_issued", "ready", None))
         return ok(payment.to_api())
 
@@ -166,3 +166,7 @@ def register(router: Router, sb: Sandbox) -> None:
     router.add("PUT", "/vbanks/{imp_uid}", put_vbank, auth=True)
     router.add("DELETE", "/vbanks/{imp_uid}", delete_vbank, auth=True)
     router.add("GET", "/payments/{imp_uid}", get_payment, auth=True)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)

@@ -56,14 +56,8 @@ def register(router: Router, sb: Sandbox) -> None:
             return not_found()
         listing = [p.to_api() for p in found]
         if missing:
-            return Response(
-                207,
-                {
-                    "code": 0,
-                    "message": sb.messages.text("some_not_found", ids=", ".join(missing)),
-                    "response": listing,
-                },
-            )
+            # Partial success: the same body as 200 (message null); the absent ids are simply missing.
+            return ok(listing, status=207)
         return ok(listing)
 
     def find(req: Request) -> Response:
