@@ -77,7 +77,7 @@ def register(router: Router, sb: Sandbox) -> None:
                 return fail(404, -1, sb.messages.text("payment_not_found"))
             if payment.pay_method != "vbank" or payment.status != "ready" or not payment.vbank_issued_at:
                 return fail(409, 1, sb.messages.text("vbank_not_ready"))
-            if payment.vbank_date is not None and sb.clock.now() > payment.vbank_date:
+            if sb.clock.now() > payment.vbank_date:
                 # The bank refuses deposits after the due date (our choice for an undocumented case, §11.6).
                 return fail(409, 1, sb.messages.text("vbank_due_passed"))
             approve(sb, payment, "vbank")

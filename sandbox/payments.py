@@ -95,8 +95,8 @@ class Payment:
     vbank_name: str | None = None
     vbank_num: str | None = None
     vbank_holder: str | None = None
-    vbank_date: int | None = None
-    vbank_issued_at: int | None = None
+    vbank_date: int = 0  # integers, 0 when unset, like the live API on card payments
+    vbank_issued_at: int = 0
     name: str | None = None
     cancel_amount: Number = 0
     buyer_name: str | None = None

@@ -37,8 +37,8 @@ PAYMENT_FIELDS = {
     "vbank_name": type(None),
     "vbank_num": type(None),
     "vbank_holder": type(None),
-    "vbank_date": type(None),
-    "vbank_issued_at": type(None),
+    "vbank_date": int,
+    "vbank_issued_at": int,
     "name": str,
     "amount": int,
     "cancel_amount": int,
@@ -84,6 +84,7 @@ def test_paid_card_payment_carries_every_field_of_the_official_model(sandbox: An
         assert isinstance(payment[name], expected), (name, payment[name])
     assert payment["status"] == "paid" and payment["paid_at"] > 0
     assert payment["failed_at"] == 0 and payment["cancelled_at"] == 0
+    assert payment["vbank_date"] == 0 and payment["vbank_issued_at"] == 0
     assert json.loads(payment["custom_data"]) == {"cart": [1, 2]}
     assert payment["imp_uid"].startswith("imp_") and len(payment["imp_uid"]) == 16
 
