@@ -90,10 +90,13 @@ class IamportWire:
     # --- the sandbox's control API (not part of I'mport) -------------------------------------------
 
     def seed_payment(
-        self, merchant_uid: str, amount: int, outcome: str, *, force: bool = False
+        self, merchant_uid: str, amount: int, outcome: str, *, force: bool = False, **window: Any
     ) -> dict[str, Any]:
-        """Create a payment the way a buyer's checkout would (`paid`, `failed` or `vbank`)."""
-        body: dict[str, Any] = {"merchant_uid": merchant_uid, "amount": amount, "outcome": outcome}
+        """Create a payment the way a buyer's checkout would (`paid`, `failed`, `vbank`, `abandoned`).
+
+        `window` carries further `IMP.request_pay` parameters (`custom_data`, `name`, `buyer_name`...).
+        """
+        body: dict[str, Any] = {**window, "merchant_uid": merchant_uid, "amount": amount, "outcome": outcome}
         if force:
             body["force"] = True
         resp = self.http.post(f"{self.base_url}/sandbox/payments", json=body, timeout=TIMEOUT_S)

@@ -8,6 +8,7 @@ from the reference (§ numbers of docs/iamport-v1-api reference in the assertion
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -250,6 +251,15 @@ def test_payment_lookup_returns_a_complete_payment_for_each_outcome(
         assert payment["vbank_date"] > 0 and payment["vbank_issued_at"] > 0
 
 
+def test_custom_data_sent_as_an_object_comes_back_as_json_text(wire: IamportWire, spec: PortOneSpec) -> None:
+    cart = {"cart_id": "c-17", "points": 1500, "note": "문 앞에 놓아주세요"}
+    seeded = wire.seed_payment(new_merchant_uid("custom-data"), 8000, "paid", force=True, custom_data=cart)
+    payment = lookup(wire, spec, seeded["imp_uid"])
+    assert isinstance(payment["custom_data"], str), "custom_data is a JSON string on the REST API (§12.10)"
+    assert json.loads(payment["custom_data"]) == cart
+    assert lookup(wire, spec, seed(wire, "no-custom-data")["imp_uid"])["custom_data"] is None
+
+
 def test_payment_lookup_of_an_unknown_imp_uid_is_404(wire: IamportWire, spec: PortOneSpec) -> None:
     failed(spec, "/payments/{imp_uid}", "get", wire.call("GET", "/payments/imp_999999999999"), 404, NOT_FOUND)
 
@@ -280,6 +290,15 @@ def test_multi_lookup_answers_200_when_all_found_207_when_some_404_when_none(
     failed(spec, "/payments", "get", none, 404)
 
 
+def test_multi_lookup_of_more_than_100_ids_is_refused(wire: IamportWire, spec: PortOneSpec) -> None:
+    payment = seed(wire, "multi-101")
+    ids = [payment["imp_uid"]] + [f"imp_{n:012d}" for n in range(100)]
+    reply = wire.call("GET", "/payments", params={"imp_uid[]": ids})
+    assert reply.status not in {200, 207}, "at most 100 ids per multi lookup (§4.4)"
+    spec.validate_error_envelope(reply.body)
+    assert reply.code != 0
+
+
 # --- GET /payments/find/{merchant_uid}[/{payment_status}] (§4.2) ---------------------------------------
 
 
@@ -305,6 +324,10 @@ def test_find_returns_the_latest_attempt_by_default_sorting(wire: IamportWire, s
     assert latest["imp_uid"] == second["imp_uid"], "default sorting is -started: newest attempt first"
     failed_one = succeeded(spec, FIND_PATH, "get", wire.call("GET", f"/payments/find/{merchant_uid}/failed"))
     assert failed_one["imp_uid"] == first["imp_uid"]
+    oldest = wire.call("GET", f"/payments/find/{merchant_uid}", params={"sorting": "started"})
+    assert succeeded(spec, FIND_PATH, "get", oldest)["imp_uid"] == first["imp_uid"], (
+        "sorting=started: oldest first"
+    )
 
 
 # --- GET /payments/findAll/{merchant_uid}[/{payment_status}] (§4.3) ------------------------------------
@@ -551,6 +574,24 @@ def test_cancel_without_any_identifier_is_refused(wire: IamportWire, spec: PortO
     reply = cancel(wire, reason="x")
     failed(spec, CANCEL, "post", reply, 200)
     assert reply.message.endswith("지정해주셔야합니다."), reply.message
+
+
+def test_partial_cancel_accepts_a_form_encoded_body(wire: IamportWire, spec: PortOneSpec) -> None:
+    payment = seed(wire, "cancel-form", 10000)
+    form = {"imp_uid": payment["imp_uid"], "amount": "2500", "checksum": "10000", "reason": "부분 환불"}
+    result = succeeded(spec, CANCEL, "post", wire.call("POST", CANCEL, data=form))
+    assert (result["status"], result["cancel_amount"]) == ("paid", 2500)
+    assert_complete_payment(spec, result)
+
+
+@pytest.mark.parametrize("outcome", ["failed", "abandoned"])
+def test_cancel_of_a_payment_that_never_took_money_is_refused(
+    wire: IamportWire, spec: PortOneSpec, outcome: str
+) -> None:
+    payment = seed(wire, f"cancel-{outcome}", 10000, outcome)
+    failed(spec, CANCEL, "post", cancel(wire, imp_uid=payment["imp_uid"], reason="x"), 200)
+    after = lookup(wire, spec, payment["imp_uid"])
+    assert (after["status"], after["cancel_amount"], after["cancel_history"]) == (payment["status"], 0, [])
 
 
 def test_cancel_of_an_unpaid_vbank_is_refused(wire: IamportWire, spec: PortOneSpec) -> None:
