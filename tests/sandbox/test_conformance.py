@@ -12,10 +12,11 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import jsonschema
 import pytest
 
 from tests.contract.iamport_wire import DEV_IMP_KEY, DEV_IMP_SECRET, IamportWire, Reply, new_merchant_uid
-from tests.contract.portone_spec import FIND_ALL_PATH, FIND_PATH, PortOneSpec, load_spec
+from tests.contract.portone_spec import FIND_ALL_PATH, FIND_PATH, PortOneSpec, load_raw_spec, load_spec
 
 NOT_FOUND = "존재하지 않는 결제정보입니다."
 PREPARE_NOT_FOUND = "사전등록된 결제정보가 존재하지 않습니다."
@@ -105,6 +106,20 @@ def lookup(wire: IamportWire, spec: PortOneSpec, imp_uid: str) -> dict[str, Any]
     payment = succeeded(spec, "/payments/{imp_uid}", "get", wire.call("GET", f"/payments/{imp_uid}"))
     assert_complete_payment(spec, payment)
     return payment
+
+
+def test_real_sandbox_responses_fail_the_unrepaired_spec_and_pass_the_repaired_one(
+    wire: IamportWire, spec: PortOneSpec
+) -> None:
+    raw = PortOneSpec(load_raw_spec(), adapt=False)
+    payment = wire.call("GET", f"/payments/{seed(wire, 'raw-spec')['imp_uid']}")
+    prepared = wire.call(
+        "POST", "/payments/prepare", json={"merchant_uid": new_merchant_uid("raw"), "amount": 100}
+    )
+    for path, method, reply in (("/payments/{imp_uid}", "get", payment), (PREPARE, "post", prepared)):
+        with pytest.raises((TypeError, jsonschema.ValidationError)):
+            raw.validate(path, method, 200, reply.body)
+        succeeded(spec, path, method, reply)
 
 
 # --- POST /users/getToken (§2) ----------------------------------------------------------------------
