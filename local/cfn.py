@@ -36,8 +36,25 @@ def _intrinsic(tag: str):  # type: ignore[no-untyped-def]
     return construct
 
 
-for _tag in ("Ref", "Sub", "GetAtt", "Join", "Select", "Split", "If", "Equals", "Not", "And", "Or",
-             "FindInMap", "ImportValue", "Base64", "Cidr", "GetAZs", "Condition"):
+for _tag in (
+    "Ref",
+    "Sub",
+    "GetAtt",
+    "Join",
+    "Select",
+    "Split",
+    "If",
+    "Equals",
+    "Not",
+    "And",
+    "Or",
+    "FindInMap",
+    "ImportValue",
+    "Base64",
+    "Cidr",
+    "GetAZs",
+    "Condition",
+):
     _CfnLoader.add_constructor(f"!{_tag}", _intrinsic(_tag))
 
 

@@ -53,15 +53,23 @@ class DynamoDBLocal:
             raise DynamoDBLocalError("Java 17 is required for DynamoDB Local: install a JRE 17 and retry")
         if not self.port:
             self.port = free_port()
-        args = [java, f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar),
-                "-sharedDb", "-port", str(self.port)]
+        args = [
+            java,
+            f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
+            "-jar",
+            str(jar),
+            "-sharedDb",
+            "-port",
+            str(self.port),
+        ]
         if self.data_dir is None:
             args.insert(-3, "-inMemory")
         else:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             args[-3:-3] = ["-dbPath", str(self.data_dir)]
-        self.process = subprocess.Popen(args, cwd=jar.parent, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            args, cwd=jar.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -74,12 +82,17 @@ class DynamoDBLocal:
         raise DynamoDBLocalError(f"DynamoDB Local did not answer on port {self.port} within {timeout_s}s")
 
     def _ready(self) -> bool:
-        req = urllib.request.Request(self.endpoint, data=b"{}", method="POST", headers={
-            "X-Amz-Target": "DynamoDB_20120810.ListTables",
-            "Content-Type": "application/x-amz-json-1.0",
-            "Authorization": "AWS4-HMAC-SHA256 Credential=local/20240101/us-east-1/dynamodb/aws4_request, "
-                             "SignedHeaders=host, Signature=0",
-        })
+        req = urllib.request.Request(  # noqa: S310 - our own loopback endpoint
+            self.endpoint,
+            data=b"{}",
+            method="POST",
+            headers={
+                "X-Amz-Target": "DynamoDB_20120810.ListTables",
+                "Content-Type": "application/x-amz-json-1.0",
+                "Authorization": "AWS4-HMAC-SHA256 "
+                "Credential=local/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+            },
+        )
         try:
             with urllib.request.urlopen(req, timeout=1) as resp:  # noqa: S310 - loopback only
                 return resp.status == 200

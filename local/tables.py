@@ -52,8 +52,13 @@ def table_env(names: Mapping[str, str]) -> dict[str, str]:
 def dynamodb_client(endpoint: str, region: str = "ap-northeast-2") -> Any:
     import boto3
 
-    return boto3.client("dynamodb", endpoint_url=endpoint, region_name=region,
-                        aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106 - DynamoDB Local
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 - DynamoDB Local
+    )
 
 
 def create_tables(endpoint: str, names: Mapping[str, str], *, template: dict[str, Any] | None = None) -> None:
@@ -71,8 +76,9 @@ def create_tables(endpoint: str, names: Mapping[str, str], *, template: dict[str
         client.create_table(TableName=name, **args)
         if lid in ("IdempotencyTable",):
             # DynamoDB Local accepts TTL settings; keeping them mirrors the template.
-            client.update_time_to_live(TableName=name, TimeToLiveSpecification={
-                "AttributeName": "expiration", "Enabled": True})
+            client.update_time_to_live(
+                TableName=name, TimeToLiveSpecification={"AttributeName": "expiration", "Enabled": True}
+            )
 
 
 def delete_tables(endpoint: str, names: Mapping[str, str]) -> None:

@@ -1,0 +1,134 @@
+"""`python -m local run` starts the shop offline; `python -m local token --sub USER [--admin]` prints a
+development token the local API accepts."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+from local.cfn import load_template
+from local.seed import DEMO_USER
+from local.stack import DATA_DIR, HOST, LocalStack, LocalUrls, StackError, load_local_app, token_issuer
+from local.tables import local_table_names
+from local.tokens import DEFAULT_TTL_S, SigningKey
+
+DEFAULT_PORTS = {"API_PORT": 3000, "WEB_PORT": 4000, "SANDBOX_PORT": 8090}
+
+
+class UsageError(ValueError):
+    pass
+
+
+def _port(name: str) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return DEFAULT_PORTS[name]
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise UsageError(f"{name}={raw!r} is not a port number (1-65535)")
+    return int(raw)
+
+
+def _sweep_interval() -> float | None:
+    raw = os.environ.get("SWEEP_INTERVAL_S", "").strip()
+    if not raw:
+        return None  # the template's own rate
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise UsageError(f"SWEEP_INTERVAL_S={raw!r} must be a positive number of seconds")
+    return value
+
+
+def _urls_from_env() -> LocalUrls:
+    return LocalUrls(
+        api_url=f"http://{HOST}:{_port('API_PORT')}",
+        web_url=f"http://{HOST}:{_port('WEB_PORT')}",
+        sandbox_url=f"http://{HOST}:{_port('SANDBOX_PORT')}",
+    )
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    app = load_local_app(load_template(), _urls_from_env(), local_table_names())
+    issuer = token_issuer(app, SigningKey.load(DATA_DIR / "jwt"))
+    print(issuer.issue(args.sub, admin=args.admin, ttl_s=args.ttl))
+    return 0
+
+
+def cmd_run(_args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="[%(name)s] %(message)s")
+    stack = LocalStack(
+        api_port=_port("API_PORT"),
+        web_port=_port("WEB_PORT"),
+        sandbox_port=_port("SANDBOX_PORT"),
+        data_dir=DATA_DIR,
+        sweep_interval_s=_sweep_interval(),
+        run_schedules=True,
+        on_access=lambda line: print(f"[api] {line}", file=sys.stderr),
+    )
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    print("Starting DynamoDB Local, the I'mport sandbox, the local API and the site...", flush=True)
+    stack.start()
+    try:
+        seeded = stack.seeded
+        schedules = (
+            ", ".join(
+                f"{s.function_id} every {interval:g}s"
+                for s, interval in (stack.scheduler.plan if stack.scheduler else [])
+            )
+            or "none"
+        )
+        print(
+            f"""
+  site            {stack.web_url}
+  API             {stack.api_url}
+  I'mport sandbox {stack.sandbox_url}   (merchant imp00000000, key sandbox-key / sandbox-secret)
+  DynamoDB Local  {stack.ddb_endpoint}   (data in {DATA_DIR / "ddb"})
+  schedules       {schedules}
+  sample data     {seeded.products_loaded if seeded else 0} products loaded, \
+{seeded.points_granted if seeded else 0} welcome points granted to {DEMO_USER}
+
+  dev token for {DEMO_USER} (Authorization: Bearer ...):
+{stack.token_for(DEMO_USER)}
+
+  another user: python -m local token --sub NAME [--admin]      Ctrl-C stops everything.
+""",
+            flush=True,
+        )
+        stopping.wait()
+    finally:
+        print("Stopping...", flush=True)
+        stack.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start the whole shop offline (make run)")
+    token = sub.add_parser("token", help="print a development token for a user")
+    token.add_argument("--sub", required=True, help="the user id (JWT sub)")
+    token.add_argument("--admin", action="store_true", help="put the user in the admin group")
+    token.add_argument("--ttl", type=int, default=DEFAULT_TTL_S, help="lifetime in seconds")
+    args = parser.parse_args(argv)
+    try:
+        return cmd_run(args) if args.command == "run" else cmd_token(args)
+    except (StackError, UsageError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""The development web server for `web/`: static files, a generated `/config.js` that points the
+page at the local API and the sandbox's `IMP` shim, and the development sign-in `POST /_dev/token`."""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import pathlib
+from collections.abc import Mapping
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from local.tokens import TokenIssuer
+
+MAX_TOKEN_REQUEST_BYTES = 4096
+MAX_SUBJECT_LENGTH = 128
+_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".map": "application/json",
+    ".woff2": "font/woff2",
+}
+
+
+def config_script(config: Mapping[str, Any]) -> bytes:
+    return f"window.CHECKOUT_CONFIG = {json.dumps(dict(config), indent=2)};\n".encode()
+
+
+class SiteServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, host: str, port: int, web_dir: pathlib.Path) -> None:
+        super().__init__((host, port), _SiteHandler)
+        self.web_dir = web_dir.resolve()
+        self.config: dict[str, Any] = {}
+        self.issuer: TokenIssuer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def configure(self, config: Mapping[str, Any], issuer: TokenIssuer | None) -> None:
+        self.config = dict(config)
+        self.issuer = issuer
+
+
+class _SiteHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "local-site"
+    server: SiteServer
+
+    def _send(
+        self, status: int, body: bytes, content_type: str, extra: Mapping[str, str] | None = None
+    ) -> None:
+        self.send_response_only(status)
+        self.send_header("date", formatdate(usegmt=True))
+        self.send_header("content-type", content_type)
+        self.send_header("content-length", str(len(body)))
+        # Development: every reload sees the files as they are on disk.
+        self.send_header("cache-control", "no-store")
+        for name, value in (extra or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, status: int, payload: Any) -> None:
+        self._send(status, json.dumps(payload).encode(), "application/json")
+
+    def _error(self, status: int, code: str, message: str) -> None:
+        self._json(status, {"error": {"code": code, "message": message}})
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's naming
+        path = unquote(urlsplit(self.path).path)
+        if path == "/config.js":
+            self._send(200, config_script(self.server.config), "text/javascript; charset=utf-8")
+            return
+        if path == "/_dev/jwks.json" and self.server.issuer is not None:
+            self._json(200, self.server.issuer.key.jwks)
+            return
+        target = self._resolve(path)
+        if target is None:
+            self._error(404, "not_found", f"{path} does not exist")
+            return
+        content_type = (
+            _TYPES.get(target.suffix) or mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        )
+        self._send(200, target.read_bytes(), content_type)
+
+    do_HEAD = do_GET
+
+    def _resolve(self, path: str) -> pathlib.Path | None:
+        root = self.server.web_dir
+        candidate = (root / path.lstrip("/")).resolve()
+        if not candidate.is_relative_to(root):
+            return None
+        if candidate.is_dir():
+            candidate = candidate / "index.html"
+        if candidate.is_file():
+            return candidate
+        # The site routes with the History API: /result?merchant_uid=.. is the page, not a file.
+        if "." not in pathlib.PurePosixPath(path).name:
+            index = root / "index.html"
+            return index if index.is_file() else None
+        return None
+
+    def do_POST(self) -> None:  # noqa: N802 - the stdlib's naming
+        if urlsplit(self.path).path != "/_dev/token":
+            self._error(404, "not_found", "no such endpoint")
+            return
+        if self.server.issuer is None:
+            self._error(404, "not_found", "development sign-in is not enabled")
+            return
+        length = int(self.headers.get("content-length") or 0)
+        if length > MAX_TOKEN_REQUEST_BYTES:
+            self._error(413, "payload_too_large", "the sign-in request is too large")
+            return
+        try:
+            payload = json.loads(self.rfile.read(length) or b"null")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            self._error(400, "invalid_json", 'the body must be JSON: {"sub": "...", "admin": false}')
+            return
+        if not isinstance(payload, dict):
+            self._error(422, "validation_failed", "the body must be an object with sub and admin")
+            return
+        sub, admin = payload.get("sub"), payload.get("admin", False)
+        if not isinstance(sub, str) or not sub.strip() or len(sub) > MAX_SUBJECT_LENGTH:
+            self._error(
+                422,
+                "validation_failed",
+                f"sub must be a non-empty string of at most {MAX_SUBJECT_LENGTH} characters",
+            )
+            return
+        if not isinstance(admin, bool):
+            self._error(422, "validation_failed", "admin must be true or false")
+            return
+        self._json(200, {"token": self.server.issuer.issue(sub.strip(), admin=admin)})
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
+        pass
