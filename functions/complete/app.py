@@ -1,0 +1,71 @@
+"""Payment completion, reported by the browser (POST, the IMP.request_pay callback) or by I'mport's
+m_redirect_url (GET). Neither is trusted: both only point at a payment that reconcile re-reads from
+I'mport before anything changes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from checkout import views
+from checkout.api import build_resolver, redirect
+from checkout.config import load_settings
+from checkout.errors import BadRequest, CheckoutError
+from checkout.inputs import CompletePaymentInput
+from checkout.observability import logger, metrics, tracer
+from checkout.wiring import get_checkout
+from pydantic import ValidationError
+
+app = build_resolver()
+
+
+@app.post("/payments/complete")
+def complete_payment(report: Annotated[CompletePaymentInput, Body()]) -> dict[str, Any]:
+    logger.append_keys(merchant_uid=report.merchant_uid, imp_uid=report.imp_uid)
+    order = get_checkout().complete_payment(report.imp_uid, report.merchant_uid)
+    return {"order": views.order_json(order)}
+
+
+@app.get("/payments/complete")
+def complete_payment_redirect() -> Response:
+    query = app.current_event.query_string_parameters or {}
+    if not (query.get("merchant_uid") or "").strip():
+        raise BadRequest("merchant_uid is missing from the query string.", code="missing_merchant_uid")
+    try:
+        report = CompletePaymentInput.model_validate(
+            {"imp_uid": query.get("imp_uid"), "merchant_uid": query["merchant_uid"]})
+    except ValidationError:
+        raise BadRequest("merchant_uid or imp_uid is malformed.",
+                         code="malformed_payment_reference") from None
+    logger.append_keys(merchant_uid=report.merchant_uid, imp_uid=report.imp_uid)
+    # imp_success and error_* describe what the payment window saw; they are deprecated and can be
+    # wrong (reference §8.4), so they are logged for support and never decide anything.
+    logger.info("payment window returned", extra={
+        "imp_success": query.get("imp_success"), "window_error_code": query.get("error_code"),
+        "window_error_msg": query.get("error_msg")})
+    try:
+        order = get_checkout().complete_payment(report.imp_uid, report.merchant_uid)
+    except CheckoutError as exc:
+        # The buyer's browser is on the other end: send them to the result page, which re-reads the
+        # order, rather than showing raw JSON.
+        logger.warning("reconcile failed on the redirect", extra={"error_code": exc.code})
+        return redirect(result_url(report.merchant_uid, status="error", error=exc.code))
+    except Exception:
+        logger.exception("reconcile failed unexpectedly on the redirect")
+        return redirect(result_url(report.merchant_uid, status="error", error="internal_error"))
+    return redirect(result_url(order.merchant_uid, status=order.status.value))
+
+
+def result_url(merchant_uid: str, **params: str) -> str:
+    return f"{load_settings().site_url}/result?{urlencode({'merchant_uid': merchant_uid, **params})}"
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,44 @@
+"""The buyer's own data: GET /orders (history, newest first), GET /orders/{merchant_uid}, GET /points."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from checkout import views
+from checkout.api import build_resolver, require_user_id
+from checkout.observability import logger, metrics, tracer
+from checkout.wiring import get_checkout
+
+app = build_resolver()
+
+
+@app.get("/orders")
+def list_orders(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=2048)] = None,
+) -> dict[str, Any]:
+    user_id = require_user_id(app.current_event)
+    return views.orders_page_json(get_checkout().list_orders(user_id, limit, cursor))
+
+
+@app.get("/orders/<merchant_uid>")
+def get_order(merchant_uid: str) -> dict[str, Any]:
+    user_id = require_user_id(app.current_event)
+    logger.append_keys(merchant_uid=merchant_uid)
+    return {"order": views.order_json(get_checkout().get_order(user_id, merchant_uid))}
+
+
+@app.get("/points")
+def get_points() -> dict[str, Any]:
+    user_id = require_user_id(app.current_event)
+    return views.points_json(get_checkout().get_points(user_id))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

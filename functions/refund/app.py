@@ -1,0 +1,33 @@
+"""POST /orders/{merchant_uid}/refund: a full or partial refund by the order's owner or an admin.
+An `Idempotency-Key` makes a retried request finish the first one instead of refunding twice."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from checkout import views
+from checkout.api import build_resolver, idempotency_key, require_actor
+from checkout.inputs import RefundInput
+from checkout.observability import logger, metrics, tracer
+from checkout.wiring import get_checkout
+
+app = build_resolver()
+
+
+@app.post("/orders/<merchant_uid>/refund")
+def refund_order(merchant_uid: str, refund: Annotated[RefundInput, Body()]) -> dict[str, Any]:
+    actor = require_actor(app.current_event)
+    key = idempotency_key(app.current_event)
+    logger.append_keys(merchant_uid=merchant_uid, admin=actor.is_admin)
+    order = get_checkout().refund(actor, merchant_uid, refund, key)
+    return {"order": views.order_json(order)}
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,79 @@
+"""POST /iamport/webhook: I'mport's payment notification (JSON or form, as set in the PortOne console).
+
+The body is only a pointer: reconcile re-reads the payment from I'mport, so a forged notification can
+change nothing. The answer tells I'mport whether to resend (it retries on 5xx only, reference §5):
+200 for every notification understood, including one for an order we don't know; 4xx for garbage and
+for a sender outside the allowlist; 5xx only when trying again later can succeed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from checkout.api import (
+    build_resolver,
+    error_response,
+    form_or_json_fields,
+    json_response,
+    webhook_source_allowed,
+)
+from checkout.api.auth import source_ip
+from checkout.errors import (
+    Conflict,
+    Forbidden,
+    GatewayUnavailable,
+    NotFound,
+    RequestInProgress,
+    StaleOrder,
+    StoreUnavailable,
+)
+from checkout.inputs import WebhookInput
+from checkout.observability import count, logger, metrics, tracer
+from checkout.wiring import get_checkout
+
+app = build_resolver()
+
+# I'mport resends a failed delivery after about a minute (reference §5).
+RESEND_AFTER_S = "60"
+
+
+@app.post("/iamport/webhook")
+def iamport_webhook() -> Response:
+    if not webhook_source_allowed(app.current_event):
+        logger.warning("webhook refused: sender not on the allowlist",
+                       extra={"source_ip": source_ip(app.current_event)})
+        raise Forbidden("This sender may not deliver payment notifications.", code="source_not_allowed")
+    note = WebhookInput.model_validate(form_or_json_fields(app.current_event))
+    logger.append_keys(merchant_uid=note.merchant_uid, imp_uid=note.imp_uid)
+    logger.info("webhook received", extra={"notified_status": note.status,
+                                           "cancellation_id": note.cancellation_id})
+    try:
+        order = get_checkout().handle_webhook(note)
+    except (GatewayUnavailable, StoreUnavailable) as exc:
+        logger.warning("webhook not settled: dependency unavailable", extra={"error_code": exc.code})
+        return error_response(exc.status, exc.code, exc.message, headers={"Retry-After": RESEND_AFTER_S})
+    except (StaleOrder, RequestInProgress) as exc:
+        # Another path (browser, redirect, sweeper) is moving the same order right now; a resend
+        # will find it settled and answer 200.
+        logger.info("webhook not settled: order busy", extra={"error_code": exc.code})
+        return error_response(503, exc.code, exc.message, headers={"Retry-After": RESEND_AFTER_S})
+    except (NotFound, Conflict) as exc:
+        # Understood, and a resend could not change the outcome: acknowledge it.
+        logger.warning("webhook acknowledged without effect", extra={"error_code": exc.code})
+        return json_response(200, {"status": "ignored", "reason": exc.code})
+    if order is None:
+        logger.warning("webhook for an unknown order")
+        count("WebhookUnknownOrder")
+        return json_response(200, {"status": "ignored", "reason": "unknown_order"})
+    return json_response(200, {"status": "ok", "merchant_uid": order.merchant_uid,
+                               "order_status": order.status.value})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,32 @@
+"""The HTTP edge of the checkout: resolver and error mapping, caller identity, request bodies."""
+
+from checkout.api.auth import (
+    group_names,
+    is_admin,
+    jwt_claims,
+    require_actor,
+    require_user_id,
+    webhook_source_allowed,
+)
+from checkout.api.headers import header, idempotency_key
+from checkout.api.payloads import form_or_json_fields
+from checkout.api.resolver import CheckoutResolver, build_resolver
+from checkout.api.responses import error_body, error_response, json_response, redirect
+
+__all__ = [
+    "CheckoutResolver",
+    "build_resolver",
+    "error_body",
+    "error_response",
+    "form_or_json_fields",
+    "group_names",
+    "header",
+    "idempotency_key",
+    "is_admin",
+    "json_response",
+    "jwt_claims",
+    "redirect",
+    "require_actor",
+    "require_user_id",
+    "webhook_source_allowed",
+]

@@ -1,0 +1,58 @@
+"""Reading request bodies that are not plain JSON: I'mport's webhook may be JSON or a form, and API
+Gateway may hand either over base64-encoded."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+from checkout.api.headers import header
+from checkout.errors import BadRequest
+
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+
+
+def body_text(event: Mapping[str, Any]) -> str:
+    raw = event.get("body") or ""
+    if not event.get("isBase64Encoded"):
+        return raw
+    try:
+        data = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest("The request body is not valid base64.", code="malformed_body") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("The request body is not valid UTF-8 text.", code="malformed_body") from None
+
+
+def form_or_json_fields(event: Mapping[str, Any]) -> dict[str, str]:
+    """The body's fields as strings, from a JSON object or a urlencoded form.
+
+    The content type decides; without a usable one (some proxies drop it) a body starting with `{`
+    is read as JSON and anything else as a form."""
+    text = body_text(event).strip()
+    if not text:
+        raise BadRequest("The request body is empty.", code="empty_body")
+    media_type = (header(event, "content-type") or "").split(";", 1)[0].strip().lower()
+    as_json = media_type == JSON or media_type.endswith("+json") or (media_type != FORM and text[0] == "{")
+    if as_json:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise BadRequest("The request body is not valid JSON.", code="malformed_body") from None
+        if not isinstance(data, dict):
+            raise BadRequest("The request body must be a JSON object.", code="malformed_body")
+        # Scalars only: a nested object where a field belongs is garbage, not something to stringify.
+        return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()
+                if v is not None and not isinstance(v, (dict, list))}
+    fields = parse_qs(text, keep_blank_values=True)
+    if not fields:
+        raise BadRequest("The request body is neither JSON nor a form.", code="malformed_body")
+    # A repeated key keeps its first value; I'mport never repeats one.
+    return {key: values[0] for key, values in fields.items()}

@@ -1,0 +1,189 @@
+"""The HTTP resolver every function uses, and the one place where exceptions become HTTP replies.
+
+Each function builds its own resolver with `build_resolver()` (Powertools resolvers are per module),
+so the error mapping below is identical across the API: domain errors keep their status and code,
+bad input is a 4xx JSON error, and only a genuine fault is a 500.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+import pydantic
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+
+from checkout.api.responses import error_response
+from checkout.errors import CheckoutError, RequestInProgress
+from checkout.observability import logger
+
+# Headers the site sends besides the CORS-safelisted ones, and the one it must be able to read back.
+CORS_ALLOW_HEADERS = ["Idempotency-Key"]
+CORS_EXPOSE_HEADERS = ["Retry-After"]
+
+# Powertools reports a body that is not JSON as a validation error of this type.
+_MALFORMED_BODY_TYPES = {"json_invalid", "form_invalid", "multipart_invalid"}
+
+# Pydantic's own messages are clear ("Field required", "Input should be ..."); these cover errors
+# Powertools builds without one.
+_FALLBACK_MESSAGES = {
+    "missing": "Field required",
+    "json_invalid": "The body is not valid JSON",
+    "model_attributes_type": "Should be a JSON object",
+    "dict_type": "Should be a JSON object",
+}
+
+
+_DOMAIN = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]+)?$")
+
+
+class CheckoutResolver(APIGatewayHttpResolver):
+    """An HTTP API resolver that also knows which methods a path accepts, so that a known path with
+    the wrong method is a 405 with `Allow` instead of a misleading 404."""
+
+    def __init__(self, cors: CORSConfig | None) -> None:
+        super().__init__(cors=cors, enable_validation=True)
+        self._declared_routes: list[tuple[re.Pattern[str], str]] = []
+
+    def route(self, rule: str, method: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        methods = (method,) if isinstance(method, str) else tuple(method)
+        pattern = self._compile_regex(rule)
+        self._declared_routes.extend((pattern, m.upper()) for m in methods)
+        return super().route(rule, method, *args, **kwargs)
+
+    def methods_allowed_for(self, path: str) -> list[str]:
+        return sorted({method for pattern, method in self._declared_routes if pattern.match(path)})
+
+    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        adopt_public_api_url(event)
+        return super().resolve(event, context)
+
+
+def adopt_public_api_url(event: Mapping[str, Any]) -> None:
+    """Set PUBLIC_API_URL from the first request when the template could not.
+
+    CloudFormation cannot give a function behind an HTTP API that API's URL (the API's definition
+    refers to the function, so a reference back is circular). API Gateway tells us on every request
+    which domain served it, so the container learns the URL there, before the settings are first read.
+    A configured PUBLIC_API_URL (a custom domain, the local stack) always wins."""
+    if os.environ.get("PUBLIC_API_URL"):
+        return
+    context = event.get("requestContext") or {}
+    domain = context.get("domainName")
+    if not isinstance(domain, str) or not _DOMAIN.match(domain):
+        return
+    base = f"https://{domain}"
+    stage = context.get("stage")
+    raw_path = event.get("rawPath") or ""
+    if isinstance(stage, str) and stage not in ("", "$default") and raw_path.startswith(f"/{stage}/"):
+        base += f"/{stage}"
+    os.environ["PUBLIC_API_URL"] = base
+
+
+def cors_config(site_origin: str | None = None) -> CORSConfig:
+    """CORS for the shop's site. SITE_ORIGIN may list several origins, comma-separated (e.g. the
+    production site and a staging one); unset allows any origin, which is safe here because the API
+    authenticates with bearer tokens, never cookies, so no browser credential rides along."""
+    raw = os.environ.get("SITE_ORIGIN", "") if site_origin is None else site_origin
+    origins = [o.strip().rstrip("/") for o in raw.split(",") if o.strip()]
+    return CORSConfig(
+        allow_origin=origins[0] if origins else "*",
+        extra_origins=origins[1:] or None,
+        allow_headers=CORS_ALLOW_HEADERS,
+        expose_headers=CORS_EXPOSE_HEADERS,
+        max_age=600,
+    )
+
+
+def describe_validation_errors(errors: Sequence[Any]) -> tuple[str, list[dict[str, str]]]:
+    """A readable message and per-field details from pydantic/Powertools validation errors.
+
+    The submitted values are never echoed back: they may be long, or carry personal data."""
+    details: list[dict[str, str]] = []
+    for err in errors:
+        loc = [str(part) for part in err.get("loc", ())]
+        # Powertools prefixes the source ("body", "query", "path", "header"); keep it for context
+        # only when it is all there is, e.g. a missing body.
+        field = ".".join(loc[1:]) if len(loc) > 1 and loc[0] in ("body", "query", "path", "header") else \
+            ".".join(loc)
+        kind = str(err.get("type", "invalid"))
+        message = err.get("msg") or _FALLBACK_MESSAGES.get(kind) or kind.replace("_", " ")
+        details.append({"field": field or "body", "message": str(message)})
+    summary = "; ".join(f"{d['field']}: {d['message']}" for d in details) or "The request is invalid"
+    return summary, details
+
+
+def build_resolver(*, site_origin: str | None = None) -> CheckoutResolver:
+    app = CheckoutResolver(cors=cors_config(site_origin))
+
+    @app.exception_handler(CheckoutError)
+    def _domain_error(exc: CheckoutError) -> Response:
+        headers: dict[str, str] = {}
+        if isinstance(exc, RequestInProgress):
+            headers["Retry-After"] = str(max(1, int(exc.retry_after_s)))
+        if exc.status >= 500:
+            logger.warning("request failed upstream", extra={"error_code": exc.code, "status": exc.status})
+        else:
+            logger.info("request refused", extra={"error_code": exc.code, "status": exc.status})
+        return error_response(exc.status, exc.code, exc.message, headers=headers or None)
+
+    @app.exception_handler(RequestValidationError)
+    def _request_invalid(exc: RequestValidationError) -> Response:
+        errors = list(exc.errors())
+        if any(err.get("type") in _MALFORMED_BODY_TYPES for err in errors):
+            return error_response(400, "malformed_body", "The request body is not valid JSON.")
+        message, details = describe_validation_errors(errors)
+        return error_response(422, "validation_failed", message, details=details)
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported_body(exc: RequestUnsupportedContentType) -> Response:
+        return error_response(415, "unsupported_media_type", "Send the request body as application/json.")
+
+    @app.exception_handler(pydantic.ValidationError)
+    def _model_invalid(exc: pydantic.ValidationError) -> Response:
+        message, details = describe_validation_errors(exc.errors(include_input=False, include_url=False))
+        return error_response(422, "validation_failed", message, details=details)
+
+    @app.exception_handler([UnicodeDecodeError, binascii.Error])
+    def _undecodable_body(exc: ValueError) -> Response:
+        # API Gateway base64-encodes bodies it considers binary; one that decodes to non-UTF-8 bytes
+        # is not a request we can read.
+        return error_response(400, "malformed_body", "The request body is not valid UTF-8 text.")
+
+    @app.exception_handler(json.JSONDecodeError)
+    def _malformed_json(exc: json.JSONDecodeError) -> Response:
+        return error_response(400, "malformed_body", "The request body is not valid JSON.")
+
+    @app.exception_handler(NotFoundError)
+    def _no_route(exc: NotFoundError) -> Response:
+        allowed = app.methods_allowed_for(app.current_event.path)
+        if allowed:
+            method = app.current_event.http_method.upper()
+            return error_response(405, "method_not_allowed", f"{method} is not allowed here.",
+                                  headers={"Allow": ", ".join(allowed)})
+        return error_response(404, "route_not_found", "No such endpoint.")
+
+    @app.exception_handler(ServiceError)
+    def _http_error(exc: ServiceError) -> Response:
+        try:
+            code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
+        except ValueError:
+            code = "http_error"
+        return error_response(exc.status_code, code, str(exc.msg))
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        logger.exception("unhandled error while serving the request")
+        return error_response(500, "internal_error", "Something went wrong on our side. Please try again.")
+
+    return app
