@@ -5,6 +5,7 @@ The `sandbox` fixture itself comes from the plugin `sandbox.pytest_plugin` (decl
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
@@ -99,6 +100,7 @@ class WebhookReceiver:
     received: list[Received] = field(default_factory=list)
     replies: queue.Queue = field(default_factory=queue.Queue)
     default_status: int = 200
+    delay_s: float = 0.0  # how long the endpoint takes to answer
     arrived: threading.Condition = field(default_factory=threading.Condition)
 
     def wait_for(self, count: int, timeout_s: float = 5.0) -> list[Received]:
@@ -114,8 +116,8 @@ class WebhookReceiver:
             return list(self.received)
 
 
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
+@contextlib.contextmanager
+def running_receiver() -> Iterator[WebhookReceiver]:
     hook = WebhookReceiver()
 
     class Handler(BaseHTTPRequestHandler):
@@ -130,6 +132,7 @@ def receiver() -> Iterator[WebhookReceiver]:
                 status = hook.replies.get_nowait()
             except queue.Empty:
                 status = hook.default_status
+            time.sleep(hook.delay_s)
             with hook.arrived:
                 hook.received.append(Received(self.path, content_type, body, time.monotonic()))
                 hook.arrived.notify_all()
@@ -144,8 +147,23 @@ def receiver() -> Iterator[WebhookReceiver]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     hook.url = f"http://127.0.0.1:{server.server_address[1]}/iamport/webhook"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
-    yield hook
-    server.shutdown()
-    server.server_close()
+    try:
+        yield hook
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    """The merchant's webhook endpoint, on a free port."""
+    with running_receiver() as hook:
+        yield hook
+
+
+@pytest.fixture
+def second_receiver() -> Iterator[WebhookReceiver]:
+    with running_receiver() as hook:
+        yield hook
