@@ -169,14 +169,14 @@ class SandboxServer:
         self.host, self.port, self.verbose = host, port, verbose
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._url = ""
 
     @property
     def url(self) -> str:
-        """Base URL without a trailing slash, e.g. http://127.0.0.1:8090."""
-        if self._httpd is None:
-            raise RuntimeError("the sandbox is not running")
-        host = self.host if ":" not in self.host else f"[{self.host}]"
-        return f"http://{host}:{self.port}"
+        """Base URL without a trailing slash, e.g. http://127.0.0.1:8090 (kept after stop())."""
+        if not self._url:
+            raise RuntimeError("the sandbox has not been started")
+        return self._url
 
     def start(self) -> SandboxServer:
         handler = type("SandboxHandler", (_Handler,), {"app": self.app, "verbose": self.verbose})
@@ -184,7 +184,9 @@ class SandboxServer:
         httpd.daemon_threads = True
         self._httpd = httpd
         self.port = int(httpd.server_address[1])
-        self.sandbox.base_url = self.url
+        host = self.host if ":" not in self.host else f"[{self.host}]"
+        self._url = f"http://{host}:{self.port}"
+        self.sandbox.base_url = self._url
         self.app.stopping.clear()
         self._thread = threading.Thread(
             target=httpd.serve_forever,
