@@ -76,7 +76,8 @@ class Settings(BaseModel):
             settings = cls.model_validate(env)
         except ValidationError as exc:
             problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            )
             raise ConfigError(f"invalid checkout configuration: {problems}") from None
         settings._check_credentials()
         return settings

@@ -88,3 +88,28 @@ class GatewayUnavailable(CheckoutError):
 
     status = 502
     code = "payment_gateway_unavailable"
+
+
+class StaleOrder(OrderStateConflict):
+    """The order changed between reading and writing it (version or status moved on): re-read, re-decide."""
+
+    code = "order_changed"
+
+
+class CartChanged(Conflict):
+    """The cart changed while the order was being created from it."""
+
+    code = "cart_changed"
+
+
+class StoreUnavailable(CheckoutError):
+    """The database refused or failed transiently (throttling, timeouts): nothing was written, retry later."""
+
+    status = 503
+    code = "store_unavailable"
+
+
+class RefundRejected(Conflict):
+    """I'mport refused the refund (e.g. the PG forbids a partial cancel for this payment method)."""
+
+    code = "refund_rejected"

@@ -16,20 +16,29 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 # buyer_addr 128, buyer_postcode 8; merchant_uid 40, imp_uid 32.
 # A pattern rather than EmailStr: the layer stays free of the optional email-validator package, and I'mport
 # only needs a plausible address for receipts.
-Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=64,
-                                         pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Email = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=3, max_length=64, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+    ),
+]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
-Tel = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=16,
-                                       pattern=r"^[0-9+\-() ]+$")]
+Tel = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=2, max_length=16, pattern=r"^[0-9+\-() ]+$")
+]
 Addr = Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)]
-Postcode = Annotated[str, StringConstraints(strip_whitespace=True, max_length=8,
-                                            pattern=r"^[0-9A-Za-z\- ]*$")]
-MerchantUid = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40,
-                                               pattern=r"^[0-9A-Za-z_\-]+$")]
-ImpUid = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32,
-                                          pattern=r"^[0-9A-Za-z_\-]+$")]
-ProductId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
-                                             pattern=r"^[0-9A-Za-z_\-.]+$")]
+Postcode = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=8, pattern=r"^[0-9A-Za-z\- ]*$")
+]
+MerchantUid = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[0-9A-Za-z_\-]+$")
+]
+ImpUid = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[0-9A-Za-z_\-]+$")
+]
+ProductId = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_\-.]+$")
+]
 PayMethod = Literal["card", "vbank", "trans", "phone"]
 
 _STRICT = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
@@ -102,10 +111,12 @@ class RefundAccountInput(BaseModel):
     model_config = _STRICT
 
     holder: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
-    bank: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=8,
-                                           pattern=r"^[0-9A-Z]+$")]
-    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=6, max_length=32,
-                                             pattern=r"^[0-9\-]+$")]
+    bank: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=2, max_length=8, pattern=r"^[0-9A-Z]+$")
+    ]
+    number: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=6, max_length=32, pattern=r"^[0-9\-]+$")
+    ]
 
 
 class RefundInput(BaseModel):

@@ -52,3 +52,92 @@ class PaymentGateway(Protocol):
     def void_vbank(self, imp_uid: str) -> Payment:
         """Close an unpaid virtual account so that no deposit can arrive."""
         ...
+
+
+# -- repositories (implemented on DynamoDB by checkout.store) ----------------------------------------
+
+from dataclasses import dataclass  # noqa: E402 - the repository ports follow the gateway's
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from datetime import datetime
+    from typing import Any
+
+    from checkout.domain.order import Order, Product
+    from checkout.domain.points import LedgerEntry, PointsBalance
+    from checkout.domain.transition import Transition
+
+
+class CatalogRepository(Protocol):
+    def list_products(self) -> list[Product]: ...
+
+    def get_product(self, product_id: str) -> Product | None: ...
+
+    def get_products(self, product_ids: Iterable[str]) -> dict[str, Product]:
+        """The known ones among `product_ids` (unknown ids are simply absent)."""
+        ...
+
+    def put_product(self, product: Product) -> None: ...
+
+
+class CartRepository(Protocol):
+    def list_items(self, user_id: str) -> list[tuple[str, int]]:
+        """(product_id, quantity) of the buyer's cart lines (consistent read)."""
+        ...
+
+    def put_item(self, user_id: str, product_id: str, quantity: int, now: datetime) -> None: ...
+
+    def delete_item(self, user_id: str, product_id: str) -> None: ...
+
+
+class OrderRepository(Protocol):
+    def get(self, merchant_uid: str, *, consistent: bool = True) -> Order | None: ...
+
+    def apply(self, transition: Transition) -> Order:
+        """Write one transition atomically (order + side effects), conditioned on the expected version and
+        from-states. Raises StaleOrder (lost race: re-read), OutOfStock, InsufficientPoints, CartChanged."""
+        ...
+
+    def list_by_user(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+        """Newest first; the cursor is opaque (BadRequest when it is not this buyer's)."""
+        ...
+
+    def due_for_sweep(self, now: datetime, limit: int) -> list[str]:
+        """merchant_uids of open orders past expiry and of refund intents due for resumption."""
+        ...
+
+
+class PointsRepository(Protocol):
+    def balance(self, user_id: str) -> PointsBalance: ...
+
+    def ledger(self, user_id: str, limit: int = ...) -> list[LedgerEntry]:
+        """Newest first."""
+        ...
+
+    def grant(self, user_id: str, points: int, grant_id: str, now: datetime) -> bool:
+        """Credit points once per grant_id; False when that grant was already given."""
+        ...
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    key: str
+    status: str  # INPROGRESS | COMPLETED
+    body_hash: str
+    result: dict[str, Any] | None
+    expiration: int  # epoch seconds (table TTL)
+    in_progress_expiry_ms: int | None
+
+
+class IdempotencyRepository(Protocol):
+    def claim(self, key: str, body_hash: str, *, now: float, in_progress_s: int,
+              ttl_s: int) -> IdempotencyRecord | None:
+        """One conditional write. None: this request now holds the key; else the record holding it."""
+        ...
+
+    def complete(self, key: str, body_hash: str, result: dict[str, Any], *, now: float,
+                 ttl_s: int) -> None: ...
+
+    def release(self, key: str) -> None: ...
+
+    def get(self, key: str) -> IdempotencyRecord | None: ...

@@ -28,8 +28,13 @@ def order_json(order: Order) -> dict[str, Any]:
         "points_used": order.points_used,
         "amount": order.amount,
         "lines": [
-            {"product_id": line.product_id, "name": line.name, "price": line.price,
-             "quantity": line.quantity, "refunded_quantity": line.refunded_quantity}
+            {
+                "product_id": line.product_id,
+                "name": line.name,
+                "price": line.price,
+                "quantity": line.quantity,
+                "refunded_quantity": line.refunded_quantity,
+            }
             for line in order.lines
         ],
         "imp_uid": order.imp_uid,
@@ -40,8 +45,12 @@ def order_json(order: Order) -> dict[str, Any]:
         "expires_at": iso(order.expires_at),
     }
     if order.vbank is not None:
-        body["vbank"] = {"bank": order.vbank.bank, "number": order.vbank.number,
-                         "holder": order.vbank.holder, "due": iso(order.vbank.due)}
+        body["vbank"] = {
+            "bank": order.vbank.bank,
+            "number": order.vbank.number,
+            "holder": order.vbank.holder,
+            "due": iso(order.vbank.due),
+        }
     if order.failure_reason:
         body["failure_reason"] = order.failure_reason
     if order.paid_at is not None:
@@ -60,16 +69,23 @@ def refund_json(refund: RefundRecord) -> dict[str, Any]:
 
 
 def products_json(products: list[Product]) -> dict[str, Any]:
-    return {"products": [
-        {"product_id": p.product_id, "name": p.name, "price": p.price, "stock": p.stock} for p in products
-    ]}
+    return {
+        "products": [
+            {"product_id": p.product_id, "name": p.name, "price": p.price, "stock": p.stock} for p in products
+        ]
+    }
 
 
 def cart_json(cart: Cart) -> dict[str, Any]:
     return {
         "items": [
-            {"product_id": item.product_id, "name": item.name, "price": item.price,
-             "quantity": item.quantity, "line_total": item.line_total}
+            {
+                "product_id": item.product_id,
+                "name": item.name,
+                "price": item.price,
+                "quantity": item.quantity,
+                "line_total": item.line_total,
+            }
             for item in cart.items
         ],
         "total": cart.total,
@@ -77,13 +93,20 @@ def cart_json(cart: Cart) -> dict[str, Any]:
 
 
 def ledger_entry_json(entry: LedgerEntry) -> dict[str, Any]:
-    return {"kind": entry.kind.value, "points": entry.points, "merchant_uid": entry.merchant_uid,
-            "at": iso(entry.at)}
+    return {
+        "kind": entry.kind.value,
+        "points": entry.points,
+        "merchant_uid": entry.merchant_uid,
+        "at": iso(entry.at),
+    }
 
 
 def points_json(summary: PointsSummary) -> dict[str, Any]:
-    return {"available": summary.available, "held": summary.held,
-            "ledger": [ledger_entry_json(e) for e in summary.ledger]}
+    return {
+        "available": summary.available,
+        "held": summary.held,
+        "ledger": [ledger_entry_json(e) for e in summary.ledger],
+    }
 
 
 def orders_page_json(page: OrderPage) -> dict[str, Any]:

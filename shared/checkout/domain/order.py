@@ -6,9 +6,13 @@ Money is `int` KRW everywhere (KRW has no minor unit).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from checkout.domain.status import OPEN, OrderStatus
+
+# A refund intent still pending this long after it was recorded belongs to a request that died between
+# asking I'mport and recording the result: the sweeper finishes it.
+REFUND_RESUME_AFTER = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,10 @@ class RefundIntent:
     request_hash: str = ""
     refund_account: RefundAccount | None = None
 
+    def sweep_due(self, now: datetime) -> bool:
+        """Old enough that the request which recorded it must have died."""
+        return self.created_at + REFUND_RESUME_AFTER <= now
+
 
 @dataclass(frozen=True)
 class RefundRecord:
@@ -186,7 +194,7 @@ class Order:
     def sweep_at(self) -> datetime | None:
         """When the sweeper must look at this order, or None when it never needs to (sparse index)."""
         if self.pending_refund is not None:
-            return self.pending_refund.created_at
+            return self.pending_refund.created_at + REFUND_RESUME_AFTER
         if self.is_open:
             return self.expires_at
         return None

@@ -18,6 +18,7 @@ class LedgerKind(StrEnum):
     EARN = "earn"  # reward for a paid order
     REFUND_USE = "refund_use"  # spent points given back by a refund
     CLAWBACK = "clawback"  # reward taken back in proportion to refunded cash
+    GRANT = "grant"  # points given by the shop (welcome bonus, goodwill); `merchant_uid` names the grant
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,16 @@ if TYPE_CHECKING:
 
 
 class Checkout:
-    def __init__(self, *, catalog: CatalogService, ordering: OrderingService, reconciler: Reconciler,
-                 refunds: RefundService, reads: ReadService, sweeper: Sweeper) -> None:
+    def __init__(
+        self,
+        *,
+        catalog: CatalogService,
+        ordering: OrderingService,
+        reconciler: Reconciler,
+        refunds: RefundService,
+        reads: ReadService,
+        sweeper: Sweeper,
+    ) -> None:
         self._catalog = catalog
         self._ordering = ordering
         self._reconciler = reconciler

@@ -49,7 +49,11 @@ class SweepReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "examined": self.examined, "paid": self.paid, "awaiting_deposit": self.awaiting_deposit,
-            "failed": self.failed, "expired": self.expired, "refunds_resumed": self.refunds_resumed,
+            "examined": self.examined,
+            "paid": self.paid,
+            "awaiting_deposit": self.awaiting_deposit,
+            "failed": self.failed,
+            "expired": self.expired,
+            "refunds_resumed": self.refunds_resumed,
             "errors": self.errors,
         }

@@ -1,0 +1,185 @@
+"""The order's state changes, each built as one `Transition` (DESIGN §3, §4).
+
+Pure functions: given the order as read (and what I'mport said), return what to write. The store makes
+each one atomic and conditional; nothing here talks to AWS or I'mport.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from checkout.domain.order import LineQuantity, Order, RefundIntent, RefundRecord, StrayPayment, VbankAccount
+from checkout.domain.points import LedgerEntry, LedgerKind, PointsMove, earned_points
+from checkout.domain.status import OrderStatus, allowed_from
+from checkout.domain.transition import CartMove, StockMove, Transition
+
+S = OrderStatus
+
+
+def _next(order: Order, now: datetime, **changes: object) -> Order:
+    return order.evolve(version=order.version + 1, updated_at=now, **changes)
+
+
+def _ledger(
+    order: Order, kind: LedgerKind, points: int, now: datetime, refund_id: str | None = None
+) -> tuple[LedgerEntry, ...]:
+    if points <= 0:
+        return ()
+    return (LedgerEntry(order.user_id, kind, points, order.merchant_uid, now, refund_id),)
+
+
+def open_order(order: Order) -> Transition:
+    """Create the order: reserve stock, take the cart lines, hold (or, all-points, spend) the points."""
+    now = order.created_at
+    spend = order.points_used
+    points: PointsMove | None = None
+    ledger: tuple[LedgerEntry, ...] = ()
+    if spend > 0:
+        if order.status is S.PAID:  # nothing left to pay through I'mport: the points are spent now
+            points = PointsMove(order.user_id, available_delta=-spend, require_available=spend)
+            ledger = _ledger(order, LedgerKind.USE, spend, now)
+        else:
+            points = PointsMove(
+                order.user_id, available_delta=-spend, held_delta=spend, require_available=spend
+            )
+            ledger = _ledger(order, LedgerKind.HOLD, spend, now)
+    return Transition(
+        order=order,
+        expected_version=None,
+        from_statuses=frozenset(),
+        stock=tuple(StockMove(line.product_id, -line.quantity) for line in order.lines),
+        cart=tuple(CartMove(line.product_id, line.quantity, restore=False) for line in order.lines),
+        points=points,
+        ledger=ledger,
+    )
+
+
+def mark_paid(
+    order: Order, *, imp_uid: str, payment: dict[str, object], paid_at: datetime, now: datetime, earn_bp: int
+) -> Transition:
+    """Verified paid: the hold is spent (`use`) and the reward credited (`earn`)."""
+    earned = earned_points(order.amount, earn_bp)
+    new = _next(
+        order,
+        now,
+        status=S.PAID,
+        imp_uid=imp_uid,
+        payment=payment,
+        paid_at=paid_at,
+        points_earned=earned,
+        failure_reason=None,
+    )
+    move = PointsMove(order.user_id, available_delta=earned, held_delta=-order.points_used)
+    return Transition(
+        order=new,
+        expected_version=order.version,
+        from_statuses=allowed_from(S.PAID),
+        points=move,
+        ledger=_ledger(order, LedgerKind.USE, order.points_used, now)
+        + _ledger(order, LedgerKind.EARN, earned, now),
+    )
+
+
+def mark_awaiting_deposit(
+    order: Order, *, imp_uid: str, vbank: VbankAccount, payment: dict[str, object], now: datetime
+) -> Transition:
+    new = _next(order, now, status=S.AWAITING_DEPOSIT, imp_uid=imp_uid, vbank=vbank, payment=payment)
+    return Transition(
+        order=new, expected_version=order.version, from_statuses=allowed_from(S.AWAITING_DEPOSIT)
+    )
+
+
+def roll_back(
+    order: Order,
+    target: OrderStatus,
+    *,
+    reason: str,
+    now: datetime,
+    imp_uid: str | None = None,
+    stray: StrayPayment | None = None,
+) -> Transition:
+    """`failed` or `expired`: stock, held points and cart lines all go back."""
+    if target not in (S.FAILED, S.EXPIRED):
+        raise ValueError(f"{target} is not a rollback")
+    changes: dict[str, object] = {"status": target, "failure_reason": reason}
+    if imp_uid is not None:
+        changes["imp_uid"] = imp_uid
+    if stray is not None:
+        changes["stray_payments"] = (*order.stray_payments, stray)
+    new = _next(order, now, **changes)
+    held = order.points_used
+    return Transition(
+        order=new,
+        expected_version=order.version,
+        from_statuses=allowed_from(target),
+        stock=tuple(StockMove(line.product_id, line.quantity) for line in order.lines),
+        cart=tuple(CartMove(line.product_id, line.quantity, restore=True) for line in order.lines),
+        points=PointsMove(order.user_id, available_delta=held, held_delta=-held) if held else None,
+        ledger=_ledger(order, LedgerKind.RELEASE, held, now),
+    )
+
+
+def record_refund_intent(order: Order, intent: RefundIntent, now: datetime) -> Transition:
+    """Saga step 1: remember what is about to be refunded before I'mport is asked."""
+    new = _next(order, now, pending_refund=intent)
+    return Transition(order=new, expected_version=order.version, from_statuses=frozenset({order.status}))
+
+
+def complete_refund(
+    order: Order, intent: RefundIntent, now: datetime, cancellation_id: str | None = None
+) -> Transition:
+    """Saga step 3: the cash is back at the buyer; restore stock and points, record, clear the intent."""
+    refunded = {line.product_id: line.quantity for line in intent.lines}
+    lines = tuple(
+        line.__class__(
+            line.product_id,
+            line.name,
+            line.price,
+            line.quantity,
+            line.refunded_quantity + refunded.get(line.product_id, 0),
+        )
+        for line in order.lines
+    )
+    record = RefundRecord(
+        id=intent.id,
+        amount=intent.amount,
+        points=intent.points,
+        clawback=intent.clawback,
+        lines=intent.lines,
+        at=now,
+        reason=intent.reason,
+        request_hash=intent.request_hash,
+        cancellation_id=cancellation_id,
+    )
+    status = S.CANCELLED if intent.final else S.PARTIALLY_CANCELLED
+    new = _next(order, now, status=status, lines=lines, refunds=(*order.refunds, record), pending_refund=None)
+    delta = intent.points - intent.clawback
+    return Transition(
+        order=new,
+        expected_version=order.version,
+        from_statuses=allowed_from(status),
+        stock=tuple(StockMove(line.product_id, line.quantity) for line in intent.lines if line.quantity),
+        points=PointsMove(order.user_id, available_delta=delta) if delta else None,
+        ledger=_ledger(order, LedgerKind.REFUND_USE, intent.points, now, intent.id)
+        + _ledger(order, LedgerKind.CLAWBACK, intent.clawback, now, intent.id),
+    )
+
+
+def drop_refund_intent(order: Order, now: datetime) -> Transition:
+    """I'mport refused the refund for good (nothing left its balance): forget the intent."""
+    new = _next(order, now, pending_refund=None)
+    return Transition(order=new, expected_version=order.version, from_statuses=frozenset({order.status}))
+
+
+def record_stray_payment(order: Order, stray: StrayPayment, now: datetime) -> Transition:
+    """A second payment for this order was refunded at I'mport: keep the evidence on the order."""
+    new = _next(order, now, stray_payments=(*order.stray_payments, stray))
+    return Transition(order=new, expected_version=order.version, from_statuses=frozenset({order.status}))
+
+
+def remaining_lines(order: Order) -> tuple[LineQuantity, ...]:
+    return tuple(
+        LineQuantity(line.product_id, line.remaining_quantity)
+        for line in order.lines
+        if line.remaining_quantity > 0
+    )

@@ -1,0 +1,202 @@
+"""Creating an order from the cart (DESIGN §4): one transaction, then the amount is pre-registered."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from checkout.domain.order import Buyer, Order, OrderLine
+from checkout.domain.status import OrderStatus
+from checkout.domain.transition import MAX_ORDER_LINES
+from checkout.domain.transitions import open_order, roll_back
+from checkout.errors import BadRequest, GatewayUnavailable, OutOfStock, ProductNotFound, StaleOrder
+from checkout.gateway.errors import IamportError
+from checkout.inputs import CreateOrderInput
+from checkout.observability import logger
+from checkout.ports import CartRepository, CatalogRepository, OrderRepository, PaymentGateway
+from checkout.services.idempotency import IdempotentRequests
+from checkout.services.results import CreatedOrder
+from checkout.services.telemetry import metric
+
+KST = timezone(timedelta(hours=9))
+ORDER_NAME_MAX = 40  # I'mport's `name` (reference §4.9)
+
+
+@dataclass(frozen=True)
+class OrderingPolicy:
+    pg: str
+    complete_url: str
+    notice_url: str
+    min_cash_amount: int = 100
+    order_ttl: timedelta = timedelta(minutes=30)
+    vbank_ttl: timedelta = timedelta(hours=72)
+
+
+def new_merchant_uid(now: datetime) -> str:
+    """`ord_YYYYMMDD_` + 128 random bits: unguessable (nobody can complete or probe another's order by
+    guessing), sortable by day for support, 35 characters (I'mport allows 40)."""
+    return f"ord_{now.astimezone(KST):%Y%m%d}_{secrets.token_urlsafe(16)}"
+
+
+def order_name(lines: list[OrderLine]) -> str:
+    first = lines[0].name
+    name = first if len(lines) == 1 else f"{first} 외 {len(lines) - 1}건"
+    return name if len(name) <= ORDER_NAME_MAX else name[: ORDER_NAME_MAX - 1] + "…"
+
+
+class OrderingService:
+    def __init__(
+        self,
+        *,
+        policy: OrderingPolicy,
+        catalog: CatalogRepository,
+        carts: CartRepository,
+        orders: OrderRepository,
+        gateway: PaymentGateway,
+        idempotency: IdempotentRequests,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._policy = policy
+        self._catalog = catalog
+        self._carts = carts
+        self._orders = orders
+        self._gateway = gateway
+        self._idempotency = idempotency
+        self._clock = clock
+
+    def create_order(self, user_id: str, req: CreateOrderInput, idempotency_key: str | None) -> CreatedOrder:
+        if idempotency_key is None:
+            return self._create(user_id, req)
+        return self._idempotency.run(
+            scope="create_order",
+            user_id=user_id,
+            key=idempotency_key,
+            body=req.model_dump(mode="json"),
+            work=lambda: self._create(user_id, req),
+            save=lambda created: {"merchant_uid": created.order.merchant_uid},
+            load=lambda saved: self._replay(saved["merchant_uid"]),
+        )
+
+    def payment_params(self, order: Order) -> dict[str, Any]:
+        """The `IMP.request_pay` parameters (reference §8.2). The amount is the pre-registered one."""
+        p = self._policy
+        params: dict[str, Any] = {
+            "pg": p.pg,
+            "pay_method": order.pay_method,
+            "merchant_uid": order.merchant_uid,
+            "name": order.name,
+            "amount": order.amount,
+            "buyer_email": order.buyer.email,
+            "buyer_name": order.buyer.name,
+            "buyer_tel": order.buyer.tel,
+            "buyer_addr": order.buyer.addr or "",
+            "buyer_postcode": order.buyer.postcode or "",
+            "m_redirect_url": p.complete_url,
+            "notice_url": p.notice_url,
+        }
+        if order.pay_method == "vbank":
+            # The bank refuses deposits after the order expires (DESIGN §4): same moment, KST wall clock.
+            params["vbank_due"] = order.expires_at.astimezone(KST).strftime("%Y%m%d%H%M%S")
+        return params
+
+    def _replay(self, merchant_uid: str) -> CreatedOrder:
+        order = self._orders.get(merchant_uid)
+        if order is None:  # the record outlived its order: impossible unless data was deleted by hand
+            raise StaleOrder(f"order {merchant_uid} is gone")
+        return CreatedOrder(order, self.payment_params(order))
+
+    def _create(self, user_id: str, req: CreateOrderInput) -> CreatedOrder:
+        now = self._clock()
+        lines = self._lines_from_cart(user_id)
+        total = sum(line.price * line.quantity for line in lines)
+        points = req.points_to_use
+        if points > total:
+            raise BadRequest(
+                f"points_to_use ({points}) exceeds the order total ({total})", code="points_exceed_total"
+            )
+        amount = total - points
+        minimum = self._policy.min_cash_amount
+        if 0 < amount < minimum:
+            raise BadRequest(
+                f"the amount paid in cash must be 0 or at least {minimum} KRW: "
+                f"use {amount} more points, or {minimum - amount} fewer",
+                code="cash_amount_too_small",
+            )
+        all_points = amount == 0
+        ttl = self._policy.vbank_ttl if req.pay_method == "vbank" else self._policy.order_ttl
+        order = Order(
+            merchant_uid=new_merchant_uid(now),
+            user_id=user_id,
+            status=OrderStatus.PAID if all_points else OrderStatus.READY,
+            version=1,
+            name=order_name(lines),
+            lines=tuple(lines),
+            total=total,
+            points_used=points,
+            amount=amount,
+            pay_method="points" if all_points else req.pay_method,
+            buyer=Buyer(req.buyer.name, req.buyer.email, req.buyer.tel, req.buyer.addr, req.buyer.postcode),
+            created_at=now,
+            expires_at=now + ttl,
+            updated_at=now,
+            shipping_notice=req.shipping_notice,
+            paid_at=now if all_points else None,
+        )
+        self._orders.apply(open_order(order))
+        log = {"merchant_uid": order.merchant_uid, "amount": amount, "points_used": points}
+        logger.info("order created", extra=log)
+        metric("OrdersCreated")
+        if not all_points:
+            self._prepare(order)
+        return CreatedOrder(order, self.payment_params(order))
+
+    def _lines_from_cart(self, user_id: str) -> list[OrderLine]:
+        items = self._carts.list_items(user_id)
+        if not items:
+            raise BadRequest("the cart is empty", code="empty_cart")
+        if len(items) > MAX_ORDER_LINES:
+            raise BadRequest(
+                f"an order can hold at most {MAX_ORDER_LINES} different products (the cart has {len(items)})",
+                code="too_many_lines",
+            )
+        products = self._catalog.get_products(pid for pid, _ in items)
+        lines = []
+        for pid, qty in sorted(items):
+            product = products.get(pid)
+            if product is None:
+                raise ProductNotFound(f"product {pid} in the cart is no longer sold; remove it from the cart")
+            if product.stock < qty:  # early, friendly answer; the transaction's condition is what counts
+                raise OutOfStock(f"{product.name} is out of stock (only {max(product.stock, 0)} left)")
+            lines.append(OrderLine(pid, product.name, product.price, qty))
+        return lines
+
+    def _prepare(self, order: Order) -> None:
+        try:
+            self._gateway.prepare(order.merchant_uid, order.amount)
+        except (GatewayUnavailable, IamportError) as exc:
+            logger.warning(
+                "amount pre-registration failed; rolling the order back",
+                extra={"merchant_uid": order.merchant_uid, "error": type(exc).__name__},
+            )
+            self._fail_unprepared(order)
+            raise GatewayUnavailable(
+                "the payment gateway could not register the order; retry shortly"
+            ) from exc
+
+    def _fail_unprepared(self, order: Order) -> None:
+        current: Order | None = order
+        for _ in range(3):
+            if current is None or not current.is_open:
+                return
+            try:
+                self._orders.apply(
+                    roll_back(
+                        current, OrderStatus.FAILED, reason="payment registration failed", now=self._clock()
+                    )
+                )
+                return
+            except StaleOrder:
+                current = self._orders.get(order.merchant_uid)

@@ -1,0 +1,33 @@
+"""What a buyer reads: their orders and their points. Only their own."""
+
+from __future__ import annotations
+
+from checkout.domain.order import Order
+from checkout.errors import BadRequest, OrderNotFound
+from checkout.ports import OrderRepository, PointsRepository
+from checkout.services.results import OrderPage, PointsSummary
+
+MAX_PAGE = 50
+
+
+class ReadService:
+    def __init__(self, *, orders: OrderRepository, points: PointsRepository) -> None:
+        self._orders = orders
+        self._points = points
+
+    def list_orders(self, user_id: str, limit: int, cursor: str | None) -> OrderPage:
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+            raise BadRequest(f"limit must be an integer from 1 to {MAX_PAGE}", code="invalid_limit")
+        orders, next_cursor = self._orders.list_by_user(user_id, limit, cursor or None)
+        return OrderPage(tuple(orders), next_cursor)
+
+    def get_order(self, user_id: str, merchant_uid: str) -> Order:
+        order = self._orders.get(merchant_uid, consistent=True)
+        # Someone else's order is answered exactly like a missing one: no probing of order ids.
+        if order is None or order.user_id != user_id:
+            raise OrderNotFound(f"no order {merchant_uid}")
+        return order
+
+    def get_points(self, user_id: str) -> PointsSummary:
+        balance = self._points.balance(user_id)
+        return PointsSummary(balance.available, balance.held, tuple(self._points.ledger(user_id)))

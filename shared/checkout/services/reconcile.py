@@ -1,0 +1,252 @@
+"""`reconcile`: the ONE place that decides what a payment means for an order (DESIGN §3).
+
+The browser completion, the mobile redirect, the webhook and the sweeper all end here. It re-reads the
+order (consistently), asks I'mport what really happened, decides with `domain.reconciliation.decide`,
+and writes the outcome as one conditional transaction. When another caller won the race, the write
+fails on the order's version; the order is re-read and the decision made again, which then finds the
+winner's result and returns it. That is how the same payment is applied exactly once without locks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from checkout.domain.order import Order, StrayPayment, VbankAccount
+from checkout.domain.reconciliation import Action, Decision, PaymentFacts, decide
+from checkout.domain.refunds import plan_refund
+from checkout.domain.status import OrderStatus
+from checkout.domain.transitions import (
+    complete_refund,
+    mark_awaiting_deposit,
+    mark_paid,
+    record_stray_payment,
+    roll_back,
+)
+from checkout.errors import BadRequest, OrderNotFound, RequestInProgress, StaleOrder
+from checkout.gateway.errors import CancelRejected, IamportRejected, PaymentNotFound
+from checkout.inputs import WebhookInput
+from checkout.observability import logger
+from checkout.ports import OrderRepository, PaymentGateway
+from checkout.services.telemetry import metric
+
+# Each lost race means another caller moved the order; a handful of rounds always settles it.
+MAX_ROUNDS = 8
+
+
+def _time(unix: int | None) -> datetime | None:
+    return datetime.fromtimestamp(unix, UTC) if unix else None
+
+
+def payment_facts(payment: Any) -> PaymentFacts:
+    """The gateway's Payment, reduced to what the decision reads."""
+    return PaymentFacts(
+        imp_uid=payment.imp_uid,
+        merchant_uid=payment.merchant_uid,
+        status=payment.status,
+        amount=payment.amount,
+        cancel_amount=payment.cancel_amount,
+        currency=payment.currency,
+        pay_method=payment.pay_method,
+        vbank_name=payment.vbank_name,
+        vbank_code=payment.vbank_code,
+        vbank_num=payment.vbank_num,
+        vbank_holder=payment.vbank_holder,
+        vbank_due=_time(payment.vbank_date),
+        paid_at=_time(payment.paid_at),
+        fail_reason=payment.fail_reason,
+        cancellation_ids=tuple(c.cancellation_id for c in payment.cancel_history if c.cancellation_id),
+    )
+
+
+def payment_snapshot(p: PaymentFacts) -> dict[str, object]:
+    """What the order keeps of the verified payment (no buyer or card data)."""
+    return {
+        "imp_uid": p.imp_uid,
+        "status": p.status,
+        "amount": p.amount,
+        "cancel_amount": p.cancel_amount,
+        "currency": p.currency,
+        "pay_method": p.pay_method,
+        "paid_at": p.paid_at.isoformat() if p.paid_at else None,
+    }
+
+
+class Reconciler:
+    def __init__(
+        self, *, orders: OrderRepository, gateway: PaymentGateway, earn_bp: int, clock: Callable[[], datetime]
+    ) -> None:
+        self._orders = orders
+        self._gateway = gateway
+        self._earn_bp = earn_bp
+        self._clock = clock
+
+    def handle_webhook(self, note: WebhookInput) -> Order | None:
+        """I'mport's notification: only a pointer (V1 webhooks are unsigned); `note.status` is ignored."""
+        log = {"merchant_uid": note.merchant_uid, "imp_uid": note.imp_uid, "claimed_status": note.status}
+        try:
+            return self.reconcile(note.merchant_uid, note.imp_uid)
+        except OrderNotFound:
+            logger.info("webhook for an unknown order", extra=log)
+            return None
+
+    def reconcile(self, merchant_uid: str, imp_uid: str | None = None) -> Order:
+        order = self._read(merchant_uid)
+        payment = self._fetch(order, imp_uid)
+        if payment is None:
+            return order
+        facts = payment_facts(payment)
+        for _ in range(MAX_ROUNDS):
+            decision = decide(order, facts)
+            try:
+                return self._act(order, facts, decision)
+            except StaleOrder:
+                order = self._read(merchant_uid)
+        logger.warning(
+            "reconcile did not settle", extra={"merchant_uid": merchant_uid, "imp_uid": facts.imp_uid}
+        )
+        raise RequestInProgress("the order is being updated; retry shortly", retry_after_s=1)
+
+    def _read(self, merchant_uid: str) -> Order:
+        order = self._orders.get(merchant_uid, consistent=True)
+        if order is None:
+            raise OrderNotFound(f"no order {merchant_uid}")
+        return order
+
+    def _fetch(self, order: Order, imp_uid: str | None) -> Any | None:
+        if imp_uid:
+            try:
+                return self._gateway.get_payment(imp_uid)
+            except PaymentNotFound:
+                raise BadRequest(f"I'mport knows no payment {imp_uid}", code="unknown_payment") from None
+        if order.amount == 0 and order.imp_uid is None:
+            return None  # paid with points: there is no I'mport payment to look at
+        # Without an imp_uid, a paid attempt wins over later failed or abandoned ones (reference §4.2).
+        paid = self._gateway.find_payment(order.merchant_uid, "paid")
+        if paid is not None:
+            return paid
+        if order.imp_uid:
+            return self._gateway.get_payment(order.imp_uid)
+        return self._gateway.find_payment(order.merchant_uid)
+
+    def _act(self, order: Order, p: PaymentFacts, decision: Decision) -> Order:
+        log = {"merchant_uid": order.merchant_uid, "imp_uid": p.imp_uid, "action": decision.action.value}
+        now = self._clock()
+        match decision.action:
+            case Action.NOTHING:
+                if decision.repeat:
+                    metric("DuplicateDelivery")
+                return order
+            case Action.REFUSE:
+                logger.warning(
+                    "payment belongs to another order", extra={**log, "payment_merchant_uid": p.merchant_uid}
+                )
+                raise BadRequest("the payment does not belong to this order", code="payment_order_mismatch")
+            case Action.PAY:
+                superseded = order.imp_uid if order.imp_uid and order.imp_uid != p.imp_uid else None
+                new = self._orders.apply(
+                    mark_paid(
+                        order,
+                        imp_uid=p.imp_uid,
+                        payment=payment_snapshot(p),
+                        paid_at=p.paid_at or now,
+                        now=now,
+                        earn_bp=self._earn_bp,
+                    )
+                )
+                logger.info("payment verified: order paid", extra=log)
+                metric("PaymentsVerified")
+                if superseded:
+                    self._void_quietly(superseded, order.merchant_uid)
+                return new
+            case Action.AWAIT_DEPOSIT:
+                vbank = VbankAccount(
+                    bank=p.vbank_name or p.vbank_code or "",
+                    number=p.vbank_num or "",
+                    holder=p.vbank_holder,
+                    due=p.vbank_due or order.expires_at,
+                )
+                new = self._orders.apply(
+                    mark_awaiting_deposit(
+                        order, imp_uid=p.imp_uid, vbank=vbank, payment=payment_snapshot(p), now=now
+                    )
+                )
+                logger.info("virtual account issued", extra=log)
+                return new
+            case Action.FAIL:
+                new = self._orders.apply(
+                    roll_back(order, OrderStatus.FAILED, reason=decision.reason, now=now, imp_uid=p.imp_uid)
+                )
+                logger.info("payment failed: order rolled back", extra=log)
+                return new
+            case Action.CANCEL_MISMATCH | Action.VOID_MISMATCH:
+                logger.error("payment does not match the order", extra={**log, "reason": decision.reason})
+                if decision.action is Action.CANCEL_MISMATCH:
+                    refunded = self.refund_whole(p, "amount does not match the order")
+                else:
+                    self._void_quietly(p.imp_uid, order.merchant_uid)
+                    refunded = 0
+                stray = StrayPayment(p.imp_uid, refunded, "amount_mismatch", now)
+                new = self._orders.apply(
+                    roll_back(
+                        order, OrderStatus.FAILED, reason="payment amount mismatch", now=now, stray=stray
+                    )
+                )
+                metric("AmountMismatch")
+                return new
+            case Action.REFUND_STRAY:
+                refunded = self.refund_whole(
+                    p, "duplicate payment" if decision.reason == "duplicate" else "order no longer payable"
+                )
+                new = self._orders.apply(
+                    record_stray_payment(order, StrayPayment(p.imp_uid, refunded, decision.reason, now), now)
+                )
+                logger.warning("stray payment refunded", extra={**log, "reason": decision.reason})
+                metric("DuplicatePayment" if decision.reason == "duplicate" else "LateSuccessRefunded")
+                return new
+            case Action.CONSOLE_CANCEL:
+                intent = plan_refund(
+                    order, None, refund_id=f"console-{p.imp_uid}", reason="cancelled at I'mport", now=now
+                )
+                cancellation = p.cancellation_ids[-1] if p.cancellation_ids else None
+                new = self._orders.apply(complete_refund(order, intent, now, cancellation))
+                logger.info("payment cancelled at I'mport: order cancelled", extra=log)
+                return new
+        raise AssertionError(f"unhandled decision {decision.action}")
+
+    def refund_whole(self, p: PaymentFacts, reason: str) -> int:
+        """Refund everything still cancellable on a payment that must not count; the amount refunded.
+
+        The checksum (the cancellable amount we saw) makes a concurrent or repeated attempt harmless:
+        I'mport refuses the second, and the re-read shows the money already went back.
+        """
+        if p.cancellable <= 0:
+            return 0
+        try:
+            self._gateway.cancel(
+                imp_uid=p.imp_uid, amount=p.cancellable, checksum=p.cancellable, reason=reason
+            )
+            return p.cancellable
+        except CancelRejected as exc:
+            fresh = self._gateway.get_payment(p.imp_uid)
+            if fresh.amount - fresh.cancel_amount == 0:
+                return p.cancellable  # refunded by a concurrent attempt
+            # e.g. a paid virtual account needs a refund account I'mport never had: an operator must act.
+            logger.error(
+                "stray payment could not be refunded",
+                extra={"merchant_uid": p.merchant_uid, "imp_uid": p.imp_uid, "iamport_code": exc.code},
+            )
+            metric("StrayRefundRejected")
+            return 0
+
+    def _void_quietly(self, imp_uid: str, merchant_uid: str) -> None:
+        """Close a virtual account that must no longer take a deposit. Best effort: a deposit that still
+        arrives is a stray payment and is refunded."""
+        try:
+            self._gateway.void_vbank(imp_uid)
+        except (IamportRejected, PaymentNotFound) as exc:
+            logger.info(
+                "virtual account not voided",
+                extra={"merchant_uid": merchant_uid, "imp_uid": imp_uid, "error": type(exc).__name__},
+            )
