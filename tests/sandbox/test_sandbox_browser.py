@@ -1,0 +1,217 @@
+"""The `IMP` shim in a real headless Chromium, loaded cross-origin from a shop page on another port."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser import chromium_path, launch_chromium
+from tests.sandbox.conftest import ImpApi, WebhookReceiver
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(chromium_path() is None, reason="Debian's chromium is not installed (make chromium)"),
+]
+PAGES = Path(__file__).with_name("pages")
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def shop_url() -> Iterator[str]:
+    """The shop's static site, on its own free port (so the shim runs cross-origin)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(PAGES)))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, sandbox: Any, shop_url: str) -> Iterator[Any]:
+    assert urllib.parse.urlsplit(shop_url).port != urllib.parse.urlsplit(sandbox.url).port
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    tab.goto(f"{shop_url}/checkout.html?sandbox={urllib.parse.quote(sandbox.url)}")
+    yield tab
+    context.close()
+
+
+def start(page: Any, params: dict, merchant_code: str = "imp00000000") -> None:
+    page.evaluate("([params, code]) => window.startPayment(params, code)", [params, merchant_code])
+
+
+def callback(page: Any) -> dict:
+    page.wait_for_function("window.callbacks.length > 0")
+    return page.evaluate("window.callbacks[0]")
+
+
+def order(merchant_uid: str, amount: int = 12000, **extra: Any) -> dict:
+    return {
+        "pg": "html5_inicis.INIpayTest",
+        "pay_method": "card",
+        "merchant_uid": merchant_uid,
+        "name": "테스트 주문",
+        "amount": amount,
+        "buyer_name": "홍길동",
+        "buyer_email": "buyer@example.com",
+        "custom_data": {"cart_id": "c-1"},
+        **extra,
+    }
+
+
+def test_window_is_a_labelled_overlay_with_the_four_buttons(page: Any) -> None:
+    start(page, order("order-b0"))
+    window = page.get_by_test_id("imp-sandbox-window")
+    window.wait_for()
+    assert "I'mport sandbox" in window.inner_text()
+    assert "12,000" in window.inner_text()
+    for test_id, label in (
+        ("imp-pay", "카드 결제 (Pay by card)"),
+        ("imp-fail", "결제 실패 (Fail)"),
+        ("imp-close", "닫기 (Close)"),
+        ("imp-vbank", "가상계좌 발급 (Issue virtual account)"),
+    ):
+        assert page.get_by_test_id(test_id).inner_text() == label
+
+
+def test_pay_calls_back_with_the_paid_result_and_notifies(
+    page: Any, api: ImpApi, sandbox: Any, receiver: WebhookReceiver
+) -> None:
+    start(page, order("order-b1", notice_url=receiver.url))
+    page.get_by_test_id("imp-pay").click()
+    rsp = callback(page)
+    assert rsp["success"] is True and rsp["error_code"] is None and rsp["error_msg"] is None
+    assert (rsp["merchant_uid"], rsp["paid_amount"], rsp["status"]) == ("order-b1", 12000, "paid")
+    assert rsp["custom_data"] == {"cart_id": "c-1"}
+    assert page.get_by_test_id("imp-sandbox-window").count() == 0
+    payment = api.payment(rsp["imp_uid"])
+    assert payment["status"] == "paid" and payment["custom_data"] == '{"cart_id":"c-1"}'
+    assert payment["user_agent"] and "Chrome" in payment["user_agent"]
+    [hook] = receiver.wait_for(1)
+    assert hook.body == {"imp_uid": rsp["imp_uid"], "merchant_uid": "order-b1", "status": "paid"}
+
+
+def test_fail_marks_the_payment_failed_without_a_webhook(
+    page: Any, api: ImpApi, sandbox: Any, receiver: WebhookReceiver
+) -> None:
+    start(page, order("order-b2", notice_url=receiver.url))
+    page.get_by_test_id("imp-fail").click()
+    rsp = callback(page)
+    assert rsp["success"] is False and rsp["error_code"] and rsp["error_msg"]
+    payment = api.payment(rsp["imp_uid"])
+    assert payment["status"] == "failed" and payment["fail_reason"] == rsp["error_msg"]
+    assert sandbox.control.webhooks() == [] and receiver.received == []
+
+
+def test_close_abandons_and_the_payment_stays_ready(page: Any, api: ImpApi) -> None:
+    start(page, order("order-b3"))
+    page.get_by_test_id("imp-close").click()
+    rsp = callback(page)
+    assert rsp["success"] is False and "사용자가 결제를 취소" in rsp["error_msg"] and rsp["error_code"]
+    assert api.payment(rsp["imp_uid"])["status"] == "ready"
+
+
+def test_vbank_issues_an_account_due_on_the_requested_day(
+    page: Any, api: ImpApi, sandbox: Any, receiver: WebhookReceiver
+) -> None:
+    start(
+        page, order("order-b4", pay_method="vbank", vbank_due="2031-05-04 13:30:00", notice_url=receiver.url)
+    )
+    page.get_by_test_id("imp-vbank").click()
+    rsp = callback(page)
+    assert rsp["success"] is True and rsp["status"] == "ready" and rsp["vbank_num"] and rsp["vbank_name"]
+    payment = api.payment(rsp["imp_uid"])
+    assert payment["pay_method"] == "vbank" and payment["vbank_date"] == int(
+        dt.datetime(2031, 5, 4, 13, 30, tzinfo=dt.timezone(dt.timedelta(hours=9))).timestamp()
+    )
+    assert receiver.wait_for(1)[0].body["status"] == "ready"
+    assert sandbox.control.deposit(rsp["imp_uid"])["status"] == "paid"
+
+
+def test_a_mismatched_prepared_amount_never_opens_the_window(page: Any, api: ImpApi, sandbox: Any) -> None:
+    api.ok("POST", "/payments/prepare", json_body={"merchant_uid": "order-b5", "amount": 12000})
+    start(page, order("order-b5", amount=100))
+    rsp = callback(page)
+    assert rsp["imp_uid"] is None and rsp["success"] is False and rsp["error_msg"] and rsp["error_code"]
+    assert page.get_by_test_id("imp-sandbox-window").count() == 0
+    assert sandbox.control.payments() == []
+
+
+def test_redirect_mode_sends_the_browser_to_m_redirect_url_instead_of_calling_back(
+    page: Any, api: ImpApi, shop_url: str
+) -> None:
+    start(page, order("order-b6", m_redirect_url=f"{shop_url}/result.html?from=shop"))
+    with page.expect_navigation():
+        page.get_by_test_id("imp-pay").click()
+    assert page.url.startswith(f"{shop_url}/result.html")
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)
+    assert (
+        query["from"] == ["shop"]
+        and query["merchant_uid"] == ["order-b6"]
+        and query["imp_success"] == ["true"]
+    )
+    assert "error_code" not in query
+    assert api.payment(query["imp_uid"][0])["status"] == "paid"
+    assert page.get_by_test_id("query").inner_text().startswith("?")
+
+
+def test_redirect_mode_failure_carries_the_error(page: Any, shop_url: str) -> None:
+    start(page, order("order-b7", m_redirect_url=f"{shop_url}/result.html"))
+    with page.expect_navigation():
+        page.get_by_test_id("imp-fail").click()
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)
+    assert query["imp_success"] == ["false"] and query["error_code"] and query["error_msg"]
+    assert query["imp_uid"][0].startswith("imp_")
+
+
+def test_agency_is_an_alias_of_init_and_unknown_codes_are_refused(page: Any) -> None:
+    page.evaluate("() => window.shimLoaded")
+    page.evaluate(
+        """(params) => new Promise((resolve) => {
+            IMP.agency("imp99999999", "T01");
+            IMP.request_pay(params, (rsp) => { window.callbacks.push(rsp); resolve(); });
+        })""",
+        order("order-b8"),
+    )
+    rsp = page.evaluate("window.callbacks[0]")
+    assert rsp["imp_uid"] is None and rsp["error_code"] == "UNKNOWN_MERCHANT"
+    page.evaluate(
+        "(params) => { IMP.agency('imp00000000', 'T01'); IMP.request_pay(params, () => {}); }",
+        order("order-b9"),
+    )
+    page.get_by_test_id("imp-sandbox-window").wait_for()
+
+
+def test_browser_first_webhook_goes_once_the_page_has_its_result(
+    page: Any, sandbox: Any, receiver: WebhookReceiver
+) -> None:
+    sandbox.control.configure(webhook_url=receiver.url, webhook_order="browser_first", webhook_hold_s=60)
+    start(page, order("order-b10"))
+    page.get_by_test_id("imp-pay").click()
+    callback(page)
+    assert receiver.wait_for(1, timeout_s=5)[0].body["merchant_uid"] == "order-b10"
