@@ -120,7 +120,14 @@ class _Handler(BaseHTTPRequestHandler):
     verbose = False
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self._send(fail(400, -1, "invalid Content-Length"))
+            self.close_connection = True
+            return
         if length > MAX_BODY_BYTES:
             self._send(fail(413, -1, "request body too large"))
             return
