@@ -31,7 +31,7 @@ def complete_payment(report: Annotated[CompletePaymentInput, Body()]) -> dict[st
 
 
 @app.get("/payments/complete")
-def complete_payment_redirect() -> Response:
+def complete_payment_redirect() -> Response[str]:
     query = app.current_event.query_string_parameters or {}
     if not (query.get("merchant_uid") or "").strip():
         raise BadRequest("merchant_uid is missing from the query string.", code="missing_merchant_uid")

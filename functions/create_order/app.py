@@ -19,7 +19,7 @@ app = build_resolver()
 
 
 @app.post("/orders")
-def create_order(order: Annotated[CreateOrderInput, Body()]) -> Response:
+def create_order(order: Annotated[CreateOrderInput, Body()]) -> Response[dict[str, Any]]:
     user_id = require_user_id(app.current_event)
     key = idempotency_key(app.current_event)
     created = get_checkout().create_order(user_id, order, key)

@@ -41,7 +41,7 @@ RESEND_AFTER_S = "60"
 
 
 @app.post("/iamport/webhook")
-def iamport_webhook() -> Response:
+def iamport_webhook() -> Response[dict[str, Any]]:
     if not webhook_source_allowed(app.current_event):
         logger.warning("webhook refused: sender not on the allowlist",
                        extra={"source_ip": source_ip(app.current_event)})
