@@ -30,13 +30,15 @@ class Cancelled:
 
 def resolve_target(sb: Sandbox, merchant_code: str, imp_uid: object, merchant_uid: object) -> Payment:
     """imp_uid wins; an unknown imp_uid fails even when merchant_uid would match (reference §4.7)."""
+    payment: Payment | None = None
     if imp_uid:
         payment = sb.store.get(merchant_code, str(imp_uid))
     elif merchant_uid:
         attempts = sb.store.by_merchant_uid(merchant_code, str(merchant_uid))
         # Several attempts can share a merchant_uid: the one that took money is the one to refund.
         paid = [p for p in attempts if p.status == "paid"]
-        payment = (paid or attempts or [None])[0]
+        if paid or attempts:
+            payment = (paid or attempts)[0]
     else:
         raise CancelRefused(1, sb.messages.text("cancel_target_missing"))
     if payment is None:

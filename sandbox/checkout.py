@@ -89,8 +89,9 @@ def open_window(
         started_at=now,
         updated_at=now,
         notice_url=_notice_url(params.get("notice_url")),
-        **{f: _text(params.get(f), 128) for f in BUYER_FIELDS},
     )
+    for buyer_field in BUYER_FIELDS:
+        setattr(payment, buyer_field, _text(params.get(buyer_field), 128))
     payment.window = {
         "open": True,
         "vbank_due": vbank_due,

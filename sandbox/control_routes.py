@@ -110,6 +110,10 @@ def register(router: Router, sb: Sandbox) -> None:
             raise bad(str(exc)) from None
         return ok(fault.to_dict())
 
+    def clear_faults(req: Request) -> Response:
+        sb.faults.clear()
+        return ok([])
+
     def clock(req: Request) -> Response:
         if req.method == "POST":
             advance = req.body().get("advance_s")
@@ -163,11 +167,14 @@ def register(router: Router, sb: Sandbox) -> None:
         with sb.lock:
             if req.method == "POST":
                 body = req.body()
-                fields = {k: body.get(k) for k in ("merchant_code", "imp_key", "imp_secret")}
-                if not all(isinstance(v, str) and v for v in fields.values()):
+                code, key, secret = (body.get(k) for k in ("merchant_code", "imp_key", "imp_secret"))
+                if not all(isinstance(v, str) and v for v in (code, key, secret)):
                     raise bad("merchant_code, imp_key and imp_secret are required strings")
+                webhook_url = body.get("webhook_url")
+                if webhook_url is not None and not str(webhook_url).startswith(("http://", "https://")):
+                    raise bad("webhook_url must be an http(s) URL")
                 try:
-                    sb.accounts.add(Account(**fields, webhook_url=body.get("webhook_url")))
+                    sb.accounts.add(Account(str(code), str(key), str(secret), webhook_url))
                 except ValueError as exc:
                     raise bad(str(exc)) from None
                 sb.mark_dirty()
@@ -198,7 +205,7 @@ def register(router: Router, sb: Sandbox) -> None:
     router.add("POST", "/sandbox/payments/{imp_uid}/console-cancel", console_cancel)
     router.add("POST", "/sandbox/faults", add_fault)
     router.add("GET", "/sandbox/faults", lambda req: ok(sb.faults.list()))
-    router.add("DELETE", "/sandbox/faults", lambda req: (sb.faults.clear(), ok([]))[1])
+    router.add("DELETE", "/sandbox/faults", clear_faults)
     router.add("GET", "/sandbox/clock", clock)
     router.add("POST", "/sandbox/clock", clock)
     router.add("GET", "/sandbox/webhooks", webhooks)

@@ -24,8 +24,8 @@ class Fault:
     kind: str
     count: int
     delay_s: float
+    pattern: re.Pattern = field(repr=False)
     fired: int = 0
-    pattern: re.Pattern = field(repr=False, default=None)  # type: ignore[assignment]
 
     def to_dict(self) -> dict:
         return {
@@ -60,7 +60,7 @@ class Faults:
         if isinstance(delay_s, bool) or not isinstance(delay_s, int | float) or not 0 <= delay_s <= 600:
             raise ValueError("delay_s must be a number of seconds from 0 to 600")
         with self._lock:
-            fault = Fault(next(self._ids), route, str(kind), count, float(delay_s), pattern=pattern)
+            fault = Fault(next(self._ids), route, str(kind), count, float(delay_s), pattern)
             self._faults.append(fault)
         return fault
 

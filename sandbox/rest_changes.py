@@ -108,9 +108,10 @@ def register(router: Router, sb: Sandbox) -> None:
                 started_at=now,
                 updated_at=now,
                 notice_url=str(notice) if notice else None,
-                **{f: _text(body.get(f)) for f in BUYER_FIELDS},
             )
         )
+        for buyer_field in BUYER_FIELDS:
+            setattr(payment, buyer_field, _text(body.get(buyer_field)))
         issue_vbank(sb, payment, int(due), bank_code, holder=_text(body.get("vbank_holder")))
         req.notifications.append((payment, "vbank_issued", "ready", None))
         return ok(payment.to_api())

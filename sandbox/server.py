@@ -130,6 +130,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if length > MAX_BODY_BYTES:
             self._send(fail(413, -1, "request body too large"))
+            self.close_connection = True
             return
         body = self.rfile.read(length) if length > 0 else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
