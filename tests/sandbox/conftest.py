@@ -101,6 +101,7 @@ class WebhookReceiver:
     replies: queue.Queue = field(default_factory=queue.Queue)
     default_status: int = 200
     delay_s: float = 0.0  # how long the endpoint takes to answer
+    reply_body: bytes = b"{}"
     arrived: threading.Condition = field(default_factory=threading.Condition)
 
     def wait_for(self, count: int, timeout_s: float = 5.0) -> list[Received]:
@@ -137,9 +138,10 @@ def running_receiver() -> Iterator[WebhookReceiver]:
                 hook.received.append(Received(self.path, content_type, body, time.monotonic()))
                 hook.arrived.notify_all()
             self.send_response(status)
-            self.send_header("Content-Length", "2")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(hook.reply_body)))
             self.end_headers()
-            self.wfile.write(b"{}")
+            self.wfile.write(hook.reply_body)
 
         def log_message(self, *args: object) -> None:
             pass
