@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import pathlib
 import signal
 import sys
 import threading
@@ -46,6 +47,10 @@ def _sweep_interval() -> float | None:
     return value
 
 
+def _data_dir() -> pathlib.Path:
+    return pathlib.Path(os.environ.get("LOCAL_DATA_DIR") or DATA_DIR)
+
+
 def _urls_from_env() -> LocalUrls:
     return LocalUrls(
         api_url=f"http://{HOST}:{_port('API_PORT')}",
@@ -56,7 +61,7 @@ def _urls_from_env() -> LocalUrls:
 
 def cmd_token(args: argparse.Namespace) -> int:
     app = load_local_app(load_template(), _urls_from_env(), local_table_names())
-    issuer = token_issuer(app, SigningKey.load(DATA_DIR / "jwt"))
+    issuer = token_issuer(app, SigningKey.load(_data_dir() / "jwt"))
     print(issuer.issue(args.sub, admin=args.admin, ttl_s=args.ttl))
     return 0
 
@@ -67,7 +72,7 @@ def cmd_run(_args: argparse.Namespace) -> int:
         api_port=_port("API_PORT"),
         web_port=_port("WEB_PORT"),
         sandbox_port=_port("SANDBOX_PORT"),
-        data_dir=DATA_DIR,
+        data_dir=_data_dir(),
         sweep_interval_s=_sweep_interval(),
         run_schedules=True,
         on_access=lambda line: print(f"[api] {line}", file=sys.stderr),
@@ -95,7 +100,7 @@ def cmd_run(_args: argparse.Namespace) -> int:
   site            {stack.web_url}
   API             {stack.api_url}
   I'mport sandbox {stack.sandbox_url}   (merchant imp00000000, key sandbox-key / sandbox-secret)
-  DynamoDB Local  {stack.ddb_endpoint}   (data in {DATA_DIR / "ddb"})
+  DynamoDB Local  {stack.ddb_endpoint}   (data in {_data_dir() / "ddb"})
   schedules       {schedules}
   sample data     {seeded.products_loaded if seeded else 0} products loaded, \
 {seeded.points_granted if seeded else 0} welcome points granted to {DEMO_USER}

@@ -164,7 +164,7 @@ class ApiGateway:
             else "authorization"
         )
         token = (request.header(header) or "").strip()
-        if token[:7].lower() == "bearer ":
+        if token[:7].lower() == "bearer " or token.lower() == "bearer":
             token = token[7:].strip()
         if not token:
             raise TokenRejected("the token is missing")

@@ -33,7 +33,7 @@ log = logging.getLogger("local.stack")
 
 HOST = "127.0.0.1"
 REGION = "ap-northeast-2"
-DATA_DIR = ROOT / ".local"
+DATA_DIR = ROOT / ".local"  # `make run`'s data; LOCAL_DATA_DIR moves it (python -m local)
 WEB_DIR = ROOT / "web"
 LOCAL_ISSUER = "https://auth.checkout.local"
 LOCAL_AUDIENCE = "checkout-local"
