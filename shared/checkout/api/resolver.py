@@ -54,11 +54,15 @@ class CheckoutResolver(APIGatewayHttpResolver):
     def __init__(self, cors: CORSConfig | None) -> None:
         super().__init__(cors=cors, enable_validation=True)
         self._declared_routes: list[tuple[re.Pattern[str], str]] = []
+        # (METHOD, rule) as registered, e.g. ("GET", "/orders/<merchant_uid>"): the template's routes
+        # are checked against these.
+        self.declared_routes: list[tuple[str, str]] = []
 
     def route(self, rule: str, method: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         methods = (method,) if isinstance(method, str) else tuple(method)
         pattern = self._compile_regex(rule)
         self._declared_routes.extend((pattern, m.upper()) for m in methods)
+        self.declared_routes.extend((m.upper(), rule) for m in methods)
         return super().route(rule, method, *args, **kwargs)
 
     def methods_allowed_for(self, path: str) -> list[str]:
