@@ -3,8 +3,9 @@
 import { getToken, signOut } from "./auth.js";
 import { settings } from "./settings.js";
 
-// Creating an order or reconciling a payment makes the server call I'mport, so allow it time.
-const REQUEST_TIMEOUT_MS = 20000;
+// Creating an order or reconciling a payment makes the server call I'mport. API Gateway gives up on
+// an integration after 30 s, so waiting a little longer than that never cuts off a live answer.
+const REQUEST_TIMEOUT_MS = 35000;
 
 export class ApiError extends Error {
   constructor(status, code, message, retryAfterSeconds = null) {

@@ -54,7 +54,11 @@ export const LEDGER_LABELS = Object.freeze({
   release: "Hold released",
   refund_use: "Returned by a refund",
   clawback: "Earned points taken back",
+  grant: "Granted by the shop",
 });
+
+// Kinds whose merchant_uid names an order (a grant's names the promotion instead).
+export const ORDER_LEDGER_KINDS = Object.freeze(["earn", "use", "hold", "release", "refund_use", "clawback"]);
 
 export function amountLabel(status) {
   if (["paid", "partially_cancelled", "cancelled"].includes(status)) return "Amount paid";

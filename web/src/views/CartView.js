@@ -8,6 +8,8 @@ import { navigate, RouterLink } from "../router.js";
 import { setCart } from "../store.js";
 import SignInPrompt from "./SignInPrompt.js";
 
+const MAX_QUANTITY = 99; // the API's per-line limit
+
 export default {
   components: { RouterLink, SignInPrompt },
   setup() {
@@ -33,8 +35,8 @@ export default {
 
     const update = (item) => lines[item.product_id].run(async () => {
       const quantity = Number(drafts[item.product_id]);
-      if (!Number.isInteger(quantity) || quantity < 1) {
-        throw new Error("Enter a whole number of at least 1, or remove the item.");
+      if (!Number.isInteger(quantity) || quantity < 1 || quantity > MAX_QUANTITY) {
+        throw new Error(`Enter a whole number from 1 to ${MAX_QUANTITY}, or remove the item.`);
       }
       show(await api.setCartQuantity(item.product_id, quantity));
     });
@@ -67,7 +69,7 @@ export default {
               <td>
                 <form class="inline-form" novalidate @submit.prevent="update(item)" :aria-busy="lines[item.product_id].state.busy">
                   <label :for="'qty-' + item.product_id" class="visually-hidden">Quantity of {{ item.name }}</label>
-                  <input :id="'qty-' + item.product_id" type="number" min="1" step="1" inputmode="numeric"
+                  <input :id="'qty-' + item.product_id" type="number" min="1" max="99" step="1" inputmode="numeric"
                          v-model.number="drafts[item.product_id]" :data-testid="'cart-qty-' + item.product_id"
                          :aria-invalid="lines[item.product_id].state.error ? 'true' : null"
                          :aria-describedby="'line-error-' + item.product_id" class="qty">

@@ -7,17 +7,24 @@ import { formatPoints, formatWon } from "../format.js";
 import { paymentWindowFailed, requestPay } from "../iamport.js";
 import { navigate, resultPath, RouterLink } from "../router.js";
 import { rememberAttempt, setCart } from "../store.js";
-import BuyerFields from "./BuyerFields.js";
+import BuyerFields, { BUYER_FIELDS } from "./BuyerFields.js";
 import SignInPrompt from "./SignInPrompt.js";
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const TEL = /^[0-9+\-() ]{8,20}$/;
+const TEL = /^[0-9+\-() ]{8,16}$/;
+const POSTCODE = /^[0-9A-Za-z\- ]*$/;
 
 function validate(form, maxPoints) {
   const errors = {};
   if (!form.buyer.name.trim()) errors.name = "Enter the buyer's name.";
   if (!EMAIL.test(form.buyer.email.trim())) errors.email = "Enter an email address like name@example.com.";
   if (!TEL.test(form.buyer.tel.trim())) errors.tel = "Enter a phone number, e.g. 010-1234-5678.";
+  if (!POSTCODE.test(form.buyer.postcode.trim())) errors.postcode = "A postcode has only letters, digits and dashes.";
+  for (const field of BUYER_FIELDS) {
+    if (!errors[field.key] && form.buyer[field.key].trim().length > field.maxlength) {
+      errors[field.key] = `At most ${field.maxlength} characters.`;
+    }
+  }
   const points = form.points;
   if (!Number.isInteger(points) || points < 0) errors.points = "Points must be a whole number, 0 or more.";
   else if (points > maxPoints) errors.points = `You can use at most ${formatPoints(maxPoints)} on this order.`;

@@ -3,7 +3,7 @@ import { onMounted, reactive, watch } from "../../vendor/vue.esm-browser.prod.js
 import { api } from "../api.js";
 import { identity } from "../auth.js";
 import { useAction } from "../action.js";
-import { formatDateTime, formatPoints, LEDGER_LABELS } from "../format.js";
+import { formatDateTime, formatPoints, LEDGER_LABELS, ORDER_LEDGER_KINDS } from "../format.js";
 import { resultPath, RouterLink } from "../router.js";
 import SignInPrompt from "./SignInPrompt.js";
 
@@ -19,7 +19,7 @@ export default {
     onMounted(load);
     watch(() => identity.token, load);
     const kindLabel = (kind) => LEDGER_LABELS[kind] ?? kind;
-    return { identity, points, loading: loading.state, kindLabel, formatDateTime, formatPoints, resultPath };
+    return { orderKinds: ORDER_LEDGER_KINDS, identity, points, loading: loading.state, kindLabel, formatDateTime, formatPoints, resultPath };
   },
   template: `
     <section aria-labelledby="points-title">
@@ -40,7 +40,8 @@ export default {
             <tr v-for="(entry, index) in points.ledger" :key="index" data-testid="ledger-entry" :data-kind="entry.kind">
               <td>{{ formatDateTime(entry.at) }}</td><td>{{ kindLabel(entry.kind) }}</td>
               <td data-testid="ledger-points">{{ formatPoints(entry.points) }}</td>
-              <td><RouterLink v-if="entry.merchant_uid" :to="resultPath(entry.merchant_uid)">{{ entry.merchant_uid }}</RouterLink></td>
+              <td><RouterLink v-if="entry.merchant_uid && orderKinds.includes(entry.kind)" :to="resultPath(entry.merchant_uid)">{{ entry.merchant_uid }}</RouterLink>
+                <span v-else>{{ entry.merchant_uid }}</span></td>
             </tr>
           </tbody>
         </table>

@@ -39,9 +39,11 @@ export default {
         }
       }
       if (needsAccount.value) {
-        if (!form.account.holder.trim()) errors.holder = "Enter the account holder's name.";
+        const holder = form.account.holder.trim();
+        if (!holder) errors.holder = "Enter the account holder's name.";
+        else if (holder.length > 16) errors.holder = "At most 16 characters (the bank's limit).";
         if (!form.account.bank) errors.bank = "Choose the bank.";
-        if (!/^[0-9-]{6,20}$/.test(form.account.number.trim())) errors.number = "Enter the account number (digits and dashes).";
+        if (!/^[0-9-]{6,32}$/.test(form.account.number.trim())) errors.number = "Enter the account number (digits and dashes).";
       }
       return Object.keys(errors).length === 0;
     };
@@ -68,6 +70,10 @@ export default {
         emit("refunded", order);
       } catch (error) {
         if (!(error instanceof ApiError && error.retryable)) idempotencyKey = null;
+        if (error.code === "refund_account_required") {
+          errors.account = error.message;
+          throw new Error("The refund was not made: see the bank account above.");
+        }
         throw error;
       }
     });
@@ -109,7 +115,7 @@ export default {
         <legend>Refund to this bank account</legend>
         <div class="field">
           <label :for="'refund-holder-' + uid">Account holder</label>
-          <input :id="'refund-holder-' + uid" v-model="form.account.holder" autocomplete="name" data-testid="refund-holder"
+          <input :id="'refund-holder-' + uid" v-model="form.account.holder" autocomplete="name" maxlength="16" data-testid="refund-holder"
                  :aria-invalid="errors.holder ? 'true' : null" :aria-describedby="'refund-holder-error-' + uid">
           <p v-if="errors.holder" :id="'refund-holder-error-' + uid" role="alert" class="error">{{ errors.holder }}</p>
         </div>
@@ -124,10 +130,11 @@ export default {
         </div>
         <div class="field">
           <label :for="'refund-number-' + uid">Account number</label>
-          <input :id="'refund-number-' + uid" v-model="form.account.number" inputmode="numeric" data-testid="refund-number"
+          <input :id="'refund-number-' + uid" v-model="form.account.number" inputmode="numeric" maxlength="32" data-testid="refund-number"
                  :aria-invalid="errors.number ? 'true' : null" :aria-describedby="'refund-number-error-' + uid">
           <p v-if="errors.number" :id="'refund-number-error-' + uid" role="alert" class="error">{{ errors.number }}</p>
         </div>
+        <p v-if="errors.account" role="alert" class="error" data-testid="refund-account-error">{{ errors.account }}</p>
       </fieldset>
       <div class="actions">
         <button type="submit" :disabled="action.busy" :aria-busy="action.busy" data-testid="refund-submit">

@@ -1,0 +1,107 @@
+"""Browser tests through the whole offline shop: site, local API Gateway + functions, DynamoDB Local and
+the I'mport sandbox, driven in Debian's Chromium. Each test leaves a screenshot of its final page in
+test-artifacts/e2e/."""
+
+from __future__ import annotations
+
+import pathlib
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from local.cfn import ROOT
+from tests.browser import chromium_path, launch_chromium
+from tests.e2e.shop import BuyerApi, StoredState
+
+ARTIFACTS = ROOT / "test-artifacts" / "e2e"
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Any]:
+    if chromium_path() is None:
+        pytest.skip("Debian's chromium is not installed (make chromium)")
+    from local.stack import running_stack
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = (ARTIFACTS / "functions.log").open("w", encoding="utf-8")
+
+    def function_log(function_id: str, line: str) -> None:
+        log.write(f"[{function_id}] {line}\n")
+        log.flush()
+
+    try:
+        with running_stack(function_log=function_log) as running:
+            yield running
+    finally:
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser(stack: Any) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def state(stack: Any) -> StoredState:
+    return StoredState(stack)
+
+
+@dataclass
+class Buyer:
+    sub: str
+    api: BuyerApi
+
+
+@pytest.fixture
+def buyer(stack: Any) -> Buyer:
+    sub = f"buyer-{uuid.uuid4().hex[:10]}"
+    return Buyer(sub, BuyerApi(stack.api_url, stack.token_for(sub)))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.stash[_FAILED] = report.failed
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.fixture
+def open_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+    """Opens pages in a fresh browser context (own sessionStorage); on failure the last page is kept."""
+    contexts: list[Any] = []
+    pages: list[Any] = []
+
+    def open_(viewport: dict[str, int] = DESKTOP, **options: Any) -> Any:
+        context = browser.new_context(viewport=viewport, locale="ko-KR", timezone_id="Asia/Seoul", **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        pages.append(page)
+        return page
+
+    yield open_
+    if request.node.stash.get(_FAILED, False) and pages:
+        pages[-1].screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}.png"), full_page=True)
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page: Any, name: str) -> pathlib.Path:
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
