@@ -13,11 +13,13 @@ DDB_JAR := $(CACHE)/dynamodb-local/DynamoDBLocal.jar
 SPEC := $(CACHE)/portone/v1.openapi.json
 VUE := web/vendor/vue.esm-browser.prod.js
 
-.PHONY: help setup test test-unit test-integration test-sandbox test-e2e run lint clean java chromium token
+.PHONY: help setup test test-unit test-integration test-sandbox test-e2e run lint clean java chromium token bench
 
 help:
 	@echo "make test   - install everything, run all test suites"
 	@echo "make run    - start DynamoDB Local, the local API, the I'mport sandbox and the site"
+	@echo "make token  - print a dev token (SUB=user, ADMIN=1 for an admin)"
+	@echo "make bench  - cold-start and latency figures of the offline stack (bench/README.md)"
 	@echo "make lint   - ruff and mypy"
 
 $(VENV)/.installed: requirements-dev.txt shared/requirements.txt requirements-nodeps.txt
@@ -69,7 +71,10 @@ run: setup
 	$(PY) -m local run
 
 token: $(VENV)/.installed
-	@$(PY) -m local token --sub $${SUB:-dev-user}
+	@$(PY) -m local token --sub $${SUB:-dev-user} $${ADMIN:+--admin}
+
+bench: setup
+	$(PY) bench/cold_start.py
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .

@@ -68,6 +68,7 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 def cmd_run(_args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="[%(name)s] %(message)s")
+    logging.getLogger("pynamodb").setLevel(logging.WARNING)  # its settings notice is not news
     stack = LocalStack(
         api_port=_port("API_PORT"),
         web_port=_port("WEB_PORT"),

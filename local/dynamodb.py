@@ -50,7 +50,10 @@ class DynamoDBLocal:
             raise DynamoDBLocalError(f"DynamoDB Local not found at {jar}: run `make setup` first")
         java = shutil.which("java")
         if not java:
-            raise DynamoDBLocalError("Java 17 is required for DynamoDB Local: install a JRE 17 and retry")
+            raise DynamoDBLocalError(
+                "Java 17 is required for DynamoDB Local: run `make setup` "
+                "(it installs openjdk-17-jre-headless) or install a JRE 17, then retry"
+            )
         if not self.port:
             self.port = free_port()
         args = [

@@ -14,6 +14,7 @@ import argparse
 import importlib
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -67,6 +68,8 @@ def main():
     parser.add_argument("--layer", action="append", default=[])
     args = parser.parse_args()
 
+    # Ctrl-C on `make run` reaches the whole process group; the stack stops its environments itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     protocol = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # from here on, the function's stdout is its log
 

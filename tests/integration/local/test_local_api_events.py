@@ -167,7 +167,7 @@ def test_literal_route_beats_path_parameter_route_and_greedy_paths_keep_slashes(
 
 
 def test_form_bodies_arrive_base64_encoded_as_api_gateway_sends_them(fixture_api: Any) -> None:
-    form = "imp_uid=imp_123&merchant_uid=order-1&status=paid".encode()
+    form = b"imp_uid=imp_123&merchant_uid=order-1&status=paid"
     event = _echo(
         fixture_api,
         "/public/webhook",

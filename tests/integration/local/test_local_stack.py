@@ -247,3 +247,27 @@ def test_data_survives_a_restart_and_first_start_data_is_not_loaded_twice(tmp_pa
             JwtVerifier(second.issuer.key.jwks, spec.issuer, spec.audiences).verify(token)[0]["sub"]
             == DEMO_USER
         )
+
+
+def test_make_run_without_java_prints_one_line_saying_what_to_do(tmp_path: pathlib.Path) -> None:
+    from local.dynamodb import free_port
+
+    no_java = tmp_path / "bin"
+    no_java.mkdir()
+    env = {
+        **os.environ,
+        "PATH": str(no_java),
+        "LOCAL_DATA_DIR": str(tmp_path),
+        "API_PORT": str(free_port()),
+        "WEB_PORT": str(free_port()),
+        "SANDBOX_PORT": str(free_port()),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "local", "run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 1
+    errors = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert errors == [
+        "error: Java 17 is required for DynamoDB Local: run `make setup` (it installs "
+        "openjdk-17-jre-headless) or install a JRE 17, then retry"
+    ]
