@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-
 from checkout.config import Settings
 from checkout.domain.order import Product
 from checkout.gateway import Credentials, IamportV1Gateway, RetryPolicy
@@ -17,6 +16,7 @@ from checkout.inputs import CreateOrderInput
 from checkout.services import Checkout, CreatedOrder
 from checkout.store import Store, build_store
 from checkout.wiring import build_checkout
+
 from local.dynamodb import DynamoDBLocal
 from local.tables import table_env
 
@@ -73,19 +73,28 @@ class Shop:
     def cart(self, user_id: str) -> dict[str, int]:
         return dict(self.store.carts.list_items(user_id))
 
-    def order_for(self, user_id: str, items: dict[str, int], *, points: int = 0, pay_method: str = "card",
-                  key: str | None = None) -> CreatedOrder:
+    def order_for(
+        self,
+        user_id: str,
+        items: dict[str, int],
+        *,
+        points: int = 0,
+        pay_method: str = "card",
+        key: str | None = None,
+    ) -> CreatedOrder:
         for product_id, quantity in items.items():
             self.checkout.put_cart_item(user_id, product_id, quantity)
         return self.checkout.create_order(user_id, order_input(points=points, pay_method=pay_method), key)
 
 
 def order_input(*, points: int = 0, pay_method: str = "card", **buyer: Any) -> CreateOrderInput:
-    return CreateOrderInput.model_validate({
-        "buyer": {"name": "홍길동", "email": "buyer@example.com", "tel": "010-1234-5678", **buyer},
-        "points_to_use": points,
-        "pay_method": pay_method,
-    })
+    return CreateOrderInput.model_validate(
+        {
+            "buyer": {"name": "홍길동", "email": "buyer@example.com", "tel": "010-1234-5678", **buyer},
+            "points_to_use": points,
+            "pay_method": pay_method,
+        }
+    )
 
 
 @pytest.fixture
@@ -105,13 +114,17 @@ def settings(dynamodb_local: DynamoDBLocal, checkout_tables: dict[str, str], san
 @pytest.fixture
 def shop(settings: Settings, sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Shop]:
     metrics: list[str] = []
-    monkeypatch.setattr("checkout.services.telemetry.observability.count",
-                        lambda name, value=1: metrics.extend([name] * value))
+    monkeypatch.setattr(
+        "checkout.services.telemetry.observability.count",
+        lambda name, value=1: metrics.extend([name] * value),
+    )
     store = build_store(settings)
-    gateway = IamportV1Gateway(Credentials(sandbox.imp_key, sandbox.imp_secret), base_url=sandbox.url,
-                               retry=RetryPolicy(attempts=2, base_delay_s=0.01))
+    gateway = IamportV1Gateway(
+        Credentials(sandbox.imp_key, sandbox.imp_secret),
+        base_url=sandbox.url,
+        retry=RetryPolicy(attempts=2, base_delay_s=0.01),
+    )
     clock = Clock()
     checkout = build_checkout(settings, store=store, gateway=gateway, clock=clock)
     yield Shop(checkout, store, settings, gateway, sandbox, clock, metrics)
     gateway.close()
-

@@ -8,11 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-
 from checkout.domain.status import OrderStatus
 from checkout.errors import CheckoutError, OutOfStock, RequestInProgress
 from checkout.inputs import RefundInput, WebhookInput
 from checkout.services import Actor
+
 from tests.integration.core.conftest import Shop, order_input
 
 pytestmark = pytest.mark.integration
@@ -83,8 +83,12 @@ def test_two_buyers_racing_for_the_last_unit_one_wins(shop: Shop) -> None:
     for user in ("u1", "u2", "u3", "u4"):
         shop.checkout.put_cart_item(user, "mug", 1)
 
-    results = race([lambda u=user: shop.checkout.create_order(u, order_input(), None)
-                    for user in ("u1", "u2", "u3", "u4")])
+    results = race(
+        [
+            lambda u=user: shop.checkout.create_order(u, order_input(), None)
+            for user in ("u1", "u2", "u3", "u4")
+        ]
+    )
 
     winners = [r for r in results if not isinstance(r, Exception)]
     assert len(winners) == 1, results
@@ -99,10 +103,13 @@ def test_concurrent_refunds_never_pay_out_more_cash_than_was_paid(shop: Shop) ->
     order = shop.order_for("u1", {"mug": 3}).order
     paid = shop.sandbox.control.pay(order.merchant_uid, order.amount)
     shop.checkout.complete_payment(paid["imp_uid"], order.merchant_uid)
-    one_mug = RefundInput.model_validate({"reason": "broken", "lines": [{"product_id": "mug", "quantity": 2}]})
+    one_mug = RefundInput.model_validate(
+        {"reason": "broken", "lines": [{"product_id": "mug", "quantity": 2}]}
+    )
 
-    results = race([lambda: shop.checkout.refund(Actor("u1"), order.merchant_uid, one_mug, None)
-                    for _ in range(6)])
+    results = race(
+        [lambda: shop.checkout.refund(Actor("u1"), order.merchant_uid, one_mug, None) for _ in range(6)]
+    )
 
     assert all(isinstance(r, CheckoutError) for r in results if isinstance(r, Exception)), results
     final = shop.store.orders.get(order.merchant_uid)

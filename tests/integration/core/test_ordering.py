@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
 from checkout.domain.status import OrderStatus
 from checkout.errors import BadRequest, InsufficientPoints, OutOfStock, ProductNotFound
+
 from tests.integration.core.conftest import Shop, order_input
 
 pytestmark = pytest.mark.integration
@@ -67,7 +67,9 @@ def test_more_points_than_available_is_refused_and_changes_nothing(shop: Shop) -
     ("points", "code"),
     [(12_001, "points_exceed_total"), (11_950, "cash_amount_too_small"), (11_901, "cash_amount_too_small")],
 )
-def test_points_beyond_total_or_a_tiny_cash_amount_is_a_bad_request(shop: Shop, points: int, code: str) -> None:
+def test_points_beyond_total_or_a_tiny_cash_amount_is_a_bad_request(
+    shop: Shop, points: int, code: str
+) -> None:
     shop.add_product("mug", 12_000, 5)
     shop.grant("u1", 20_000)
     shop.checkout.put_cart_item("u1", "mug", 1)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
 from checkout.domain.status import OrderStatus
 from checkout.errors import BadRequest
 from checkout.inputs import WebhookInput
+
 from tests.integration.core.conftest import Shop
 
 pytestmark = pytest.mark.integration
@@ -39,8 +39,9 @@ def test_repeated_reports_of_a_payment_change_nothing(shop: Shop, placed) -> Non
     first = shop.checkout.complete_payment(paid["imp_uid"], placed.merchant_uid)
 
     again = shop.checkout.complete_payment(paid["imp_uid"], placed.merchant_uid)
-    hook = shop.checkout.handle_webhook(WebhookInput(imp_uid=paid["imp_uid"], merchant_uid=placed.merchant_uid,
-                                                     status="paid"))
+    hook = shop.checkout.handle_webhook(
+        WebhookInput(imp_uid=paid["imp_uid"], merchant_uid=placed.merchant_uid, status="paid")
+    )
     swept = shop.checkout.complete_payment(None, placed.merchant_uid)
 
     assert again == first and hook == first and swept == first
@@ -48,7 +49,9 @@ def test_repeated_reports_of_a_payment_change_nothing(shop: Shop, placed) -> Non
     assert shop.metrics.count("DuplicateDelivery") == 3
 
 
-def test_a_payment_of_another_order_is_refused_and_nothing_changes_or_is_cancelled(shop: Shop, placed) -> None:
+def test_a_payment_of_another_order_is_refused_and_nothing_changes_or_is_cancelled(
+    shop: Shop, placed
+) -> None:
     other = shop.order_for("u2", {"mug": 1}).order
     paid_other = shop.sandbox.control.pay(other.merchant_uid, other.amount)
 
@@ -88,8 +91,9 @@ def test_an_abandoned_window_leaves_the_order_open(shop: Shop, placed) -> None:
 
 def test_webhook_status_claim_is_never_trusted(shop: Shop, placed) -> None:
     failed = shop.sandbox.control.fail(placed.merchant_uid, placed.amount)
-    order = shop.checkout.handle_webhook(WebhookInput(imp_uid=failed["imp_uid"], merchant_uid=placed.merchant_uid,
-                                                      status="paid"))
+    order = shop.checkout.handle_webhook(
+        WebhookInput(imp_uid=failed["imp_uid"], merchant_uid=placed.merchant_uid, status="paid")
+    )
     assert order is not None and order.status is OrderStatus.FAILED
 
 
@@ -118,12 +122,14 @@ def test_a_second_paid_payment_for_a_paid_order_is_refunded_and_recorded(shop: S
     shop.checkout.complete_payment(first["imp_uid"], placed.merchant_uid)
     second = shop.sandbox.control.pay(placed.merchant_uid, placed.amount, force=True)
 
-    order = shop.checkout.handle_webhook(WebhookInput(imp_uid=second["imp_uid"], merchant_uid=placed.merchant_uid,
-                                                      status="paid"))
+    order = shop.checkout.handle_webhook(
+        WebhookInput(imp_uid=second["imp_uid"], merchant_uid=placed.merchant_uid, status="paid")
+    )
 
     assert order.status is OrderStatus.PAID and order.imp_uid == first["imp_uid"]
     assert [(s.imp_uid, s.reason, s.amount) for s in order.stray_payments] == [
-        (second["imp_uid"], "duplicate", placed.amount)]
+        (second["imp_uid"], "duplicate", placed.amount)
+    ]
     assert shop.gateway.get_payment(second["imp_uid"]).status == "cancelled"
     assert shop.gateway.get_payment(first["imp_uid"]).status == "paid"
     assert shop.metrics.count("DuplicatePayment") == 1
@@ -151,8 +157,9 @@ def test_virtual_account_waits_for_the_deposit_then_pays(shop: Shop) -> None:
     shop.add_product("mug", 12_000, 5)
     created = shop.order_for("u1", {"mug": 1}, pay_method="vbank")
     order = created.order
-    issued = shop.sandbox.control.issue_vbank(order.merchant_uid, order.amount,
-                                              vbank_due=created.payment["vbank_due"])
+    issued = shop.sandbox.control.issue_vbank(
+        order.merchant_uid, order.amount, vbank_due=created.payment["vbank_due"]
+    )
 
     waiting = shop.checkout.complete_payment(issued["imp_uid"], order.merchant_uid)
 
@@ -160,8 +167,9 @@ def test_virtual_account_waits_for_the_deposit_then_pays(shop: Shop) -> None:
     assert waiting.vbank is not None and waiting.vbank.number and waiting.vbank.bank
     assert waiting.sweep_at() == waiting.expires_at
     shop.sandbox.control.deposit(issued["imp_uid"])
-    paid = shop.checkout.handle_webhook(WebhookInput(imp_uid=issued["imp_uid"], merchant_uid=order.merchant_uid,
-                                                     status="paid"))
+    paid = shop.checkout.handle_webhook(
+        WebhookInput(imp_uid=issued["imp_uid"], merchant_uid=order.merchant_uid, status="paid")
+    )
     assert paid.status is OrderStatus.PAID and paid.points_earned == 120
 
 
@@ -170,8 +178,9 @@ def test_console_cancel_of_a_paid_order_cancels_it_with_rollback(shop: Shop, pla
     shop.checkout.complete_payment(paid["imp_uid"], placed.merchant_uid)
     shop.sandbox.control.console_cancel(paid["imp_uid"])
 
-    order = shop.checkout.handle_webhook(WebhookInput(imp_uid=paid["imp_uid"], merchant_uid=placed.merchant_uid,
-                                                      status="cancelled"))
+    order = shop.checkout.handle_webhook(
+        WebhookInput(imp_uid=paid["imp_uid"], merchant_uid=placed.merchant_uid, status="cancelled")
+    )
 
     assert order.status is OrderStatus.CANCELLED
     assert [(r.amount, r.points, r.clawback) for r in order.refunds] == [(20_000, 4_000, 200)]

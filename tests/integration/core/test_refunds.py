@@ -6,12 +6,18 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-
 from checkout.domain.status import OrderStatus
-from checkout.errors import BadRequest, OrderNotFound, OrderStateConflict, RefundExceedsRemaining, ValidationFailed
+from checkout.errors import (
+    BadRequest,
+    OrderNotFound,
+    OrderStateConflict,
+    RefundExceedsRemaining,
+    ValidationFailed,
+)
 from checkout.inputs import RefundInput
 from checkout.services import Actor
 from checkout.wiring import build_checkout
+
 from tests.integration.core.conftest import Shop
 
 pytestmark = pytest.mark.integration
@@ -60,12 +66,14 @@ def test_refunding_the_rest_returns_remaining_cash_then_points_and_cancels(shop:
 
     assert order.status is OrderStatus.CANCELLED
     assert [(r.amount, r.points, r.clawback) for r in order.refunds] == [
-        (10_000, 0, 100), (10_000, 0, 100), (0, 5_000, 0)]
+        (10_000, 0, 100),
+        (10_000, 0, 100),
+        (0, 5_000, 0),
+    ]
     assert shop.gateway.get_payment(paid.imp_uid).status == "cancelled"
     assert shop.stock("mug") == 5 and shop.stock("tee") == 5
     assert shop.balance("u1") == (5_000, 0)
-    assert shop.ledger_kinds("u1") == [
-        "clawback", "clawback", "earn", "grant", "hold", "refund_use", "use"]
+    assert shop.ledger_kinds("u1") == ["clawback", "clawback", "earn", "grant", "hold", "refund_use", "use"]
 
 
 def test_clawback_may_take_the_balance_below_zero(shop: Shop, paid) -> None:
@@ -161,8 +169,9 @@ class CrashAfterCancel:
 
 
 def test_a_retry_after_a_crash_between_cancel_and_record_does_not_cancel_again(shop: Shop, paid) -> None:
-    crashing = build_checkout(shop.settings, store=shop.store, gateway=CrashAfterCancel(shop.gateway),
-                              clock=shop.clock)
+    crashing = build_checkout(
+        shop.settings, store=shop.store, gateway=CrashAfterCancel(shop.gateway), clock=shop.clock
+    )
     with pytest.raises(TimeoutError):
         crashing.refund(BUYER, paid.merchant_uid, refund_input({"mug": 1}), "r-1")
     stuck = shop.store.orders.get(paid.merchant_uid)
@@ -178,8 +187,9 @@ def test_a_retry_after_a_crash_between_cancel_and_record_does_not_cancel_again(s
 
 
 def test_the_sweeper_finishes_a_refund_whose_request_died(shop: Shop, paid) -> None:
-    crashing = build_checkout(shop.settings, store=shop.store, gateway=CrashAfterCancel(shop.gateway),
-                              clock=shop.clock)
+    crashing = build_checkout(
+        shop.settings, store=shop.store, gateway=CrashAfterCancel(shop.gateway), clock=shop.clock
+    )
     with pytest.raises(TimeoutError):
         crashing.refund(BUYER, paid.merchant_uid, refund_input(), None)
 
