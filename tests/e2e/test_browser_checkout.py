@@ -9,7 +9,15 @@ import requests
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import Buyer, screenshot
-from tests.e2e.flows import SLOW_STEP_MS, add_to_cart, check_out, open_order, result_merchant_uid, sign_in
+from tests.e2e.flows import (
+    BUYER_DETAILS,
+    SLOW_STEP_MS,
+    add_to_cart,
+    check_out,
+    open_order,
+    result_merchant_uid,
+    sign_in,
+)
 from tests.e2e.shop import StoredState, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -244,4 +252,61 @@ def test_mobile_checkout_returns_through_the_redirect_to_the_result_page(
     expect(page.get_by_test_id("result-status")).to_have_text("Paid", timeout=SLOW_STEP_MS)
     screenshot(page, "mobile-redirect-paid")
     assert state.order(order["merchant_uid"])["status"] == "paid"
+    assert state.stock(product.product_id) == 1
+
+
+def test_order_paid_entirely_with_points_skips_the_payment_window(
+    stack: Any, open_page: Any, state: StoredState, buyer: Buyer
+) -> None:
+    product = state.add_product("유자차 (e2e)", price=12_000, stock=3)
+    state.grant_points(buyer.sub, 20_000)
+    page = open_page()
+    sign_in(page, stack.web_url, buyer.sub)
+    add_to_cart(page, product.product_id)
+    page.get_by_test_id("nav-cart").click()
+    page.get_by_test_id("go-to-checkout").click()
+    for field, value in BUYER_DETAILS.items():
+        page.get_by_test_id(f"buyer-{field}").fill(value)
+    expect(page.get_by_test_id("points-available")).to_have_text("20,000 P", timeout=SLOW_STEP_MS)
+    page.get_by_test_id("points-use-all").click()
+    expect(page.get_by_test_id("points-to-use")).to_have_value("12000")
+    expect(page.get_by_test_id("checkout-amount")).to_have_text("₩0")
+    page.get_by_test_id("place-order").click()
+
+    expect(page.get_by_test_id("result-status")).to_have_text("Paid", timeout=SLOW_STEP_MS)
+    expect(page.get_by_test_id("imp-sandbox-window")).to_have_count(0)
+    expect(page.get_by_test_id("result-amount")).to_have_text("₩0")
+    screenshot(page, "points-only-paid")
+    merchant_uid = result_merchant_uid(page)
+    stored = state.order(merchant_uid)
+    assert (stored["status"], int(stored["amount"]), int(stored["points_used"])) == ("paid", 0, 12_000)
+    assert state.stock(product.product_id) == 2
+    assert state.balance(buyer.sub) == (8_000, 0)
+
+
+def test_checkout_fields_are_labelled_and_their_errors_are_announced_beside_them(
+    stack: Any, open_page: Any, state: StoredState, buyer: Buyer
+) -> None:
+    product = state.add_product("한과 세트 (e2e)", price=20_000, stock=1)
+    state.grant_points(buyer.sub, 100)
+    page = open_page()
+    sign_in(page, stack.web_url, buyer.sub)
+    add_to_cart(page, product.product_id)
+    page.get_by_test_id("nav-cart").click()
+    page.get_by_test_id("go-to-checkout").click()
+    expect(page.get_by_test_id("points-available")).to_have_text("100 P", timeout=SLOW_STEP_MS)
+    page.get_by_label("Points to use").fill("500")
+    page.get_by_role("button", name="Place order and pay").click()
+
+    expect(page.get_by_label("Name", exact=True)).to_be_focused()
+    for label in ("Name", "Email", "Phone", "Points to use"):
+        field = page.get_by_label(label, exact=True)
+        expect(field).to_have_attribute("aria-invalid", "true")
+        message_id = field.get_attribute("aria-describedby")
+        expect(page.locator(f"#{message_id}")).to_have_attribute("role", "alert")
+    expect(page.get_by_test_id("points-error")).to_contain_text("at most 100 P")
+    screenshot(page, "checkout-field-errors")
+    # Nothing reached the server: no order, the cart and the stock are untouched.
+    assert buyer.api.get("/orders?limit=1")["orders"] == []
+    assert state.cart(buyer.sub) == {product.product_id: 1}
     assert state.stock(product.product_id) == 1

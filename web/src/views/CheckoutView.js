@@ -1,5 +1,5 @@
 // Checkout: buyer details, points, pay method -> POST /orders -> I'mport's payment window -> result.
-import { computed, onMounted, reactive, ref, watch } from "../../vendor/vue.esm-browser.prod.js";
+import { computed, nextTick, onMounted, reactive, ref, watch } from "../../vendor/vue.esm-browser.prod.js";
 import { ApiError, api, newIdempotencyKey, waitWhileInProgress } from "../api.js";
 import { identity } from "../auth.js";
 import { useAction } from "../action.js";
@@ -75,6 +75,9 @@ export default {
       setCart(nextCart);
     });
 
+    // Keyboard and screen-reader users land on the first field that needs fixing.
+    const focusFirstInvalid = () => nextTick(() => document.querySelector("form.checkout [aria-invalid='true']")?.focus());
+
     const pay = async (order, payment) => {
       phase.value = "paying";
       const rsp = await requestPay(payment);
@@ -99,7 +102,10 @@ export default {
     const placeOrder = () => placing.run(async () => {
       for (const key of Object.keys(fieldErrors)) delete fieldErrors[key];
       Object.assign(fieldErrors, validate(form, maxPoints.value));
-      if (Object.keys(fieldErrors).length) throw new Error("Please correct the fields marked above.");
+      if (Object.keys(fieldErrors).length) {
+        focusFirstInvalid();
+        throw new Error("Please correct the fields marked above.");
+      }
       const buyer = Object.fromEntries(
         Object.entries(form.buyer).map(([k, v]) => [k, v.trim()]).filter(([, v]) => v !== ""),
       );
@@ -113,6 +119,7 @@ export default {
         const field = fieldOf(error);
         if (field) {
           fieldErrors[field] = error.message;
+          focusFirstInvalid();
           throw new Error("The order was not placed: see the message above.");
         }
         throw error;
