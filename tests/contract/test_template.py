@@ -243,10 +243,12 @@ def test_sweeper_runs_every_five_minutes(template):
 
 def test_alarms_watch_the_metrics_the_code_emits(template):
     env = template["Globals"]["Function"]["Environment"]["Variables"]
-    mismatch = template["Resources"]["AmountMismatchAlarm"]["Properties"]
-    assert mismatch["Namespace"] == env["POWERTOOLS_METRICS_NAMESPACE"]
-    assert mismatch["MetricName"] == "AmountMismatch"
-    assert mismatch["Dimensions"] == [{"Name": "service", "Value": env["POWERTOOLS_SERVICE_NAME"]}]
+    for alarm, metric in (("AmountMismatchAlarm", "AmountMismatch"), ("SweepErrorsAlarm", "SweepErrors")):
+        props = template["Resources"][alarm]["Properties"]
+        assert props["Namespace"] == env["POWERTOOLS_METRICS_NAMESPACE"]
+        assert props["MetricName"] == metric
+        # Powertools Metrics adds the `service` dimension to every business metric.
+        assert props["Dimensions"] == [{"Name": "service", "Value": env["POWERTOOLS_SERVICE_NAME"]}]
     sweeper = template["Resources"]["ReconcileErrorsAlarm"]["Properties"]
     assert (sweeper["Namespace"], sweeper["MetricName"]) == ("AWS/Lambda", "Errors")
     assert sweeper["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "ReconcileFunction"}}]
