@@ -58,7 +58,7 @@ class CheckoutResolver(APIGatewayHttpResolver):
         # are checked against these.
         self.declared_routes: list[tuple[str, str]] = []
 
-    def route(self, rule: str, method: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def route(self, rule: str, method: Any, *args: Any, **kwargs: Any) -> Any:
         methods = (method,) if isinstance(method, str) else tuple(method)
         pattern = self._compile_regex(rule)
         self._declared_routes.extend((pattern, m.upper()) for m in methods)
@@ -68,7 +68,7 @@ class CheckoutResolver(APIGatewayHttpResolver):
     def methods_allowed_for(self, path: str) -> list[str]:
         return sorted({method for pattern, method in self._declared_routes if pattern.match(path)})
 
-    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         adopt_public_api_url(event)
         return super().resolve(event, context)
 
