@@ -310,3 +310,24 @@ def test_checkout_fields_are_labelled_and_their_errors_are_announced_beside_them
     assert buyer.api.get("/orders?limit=1")["orders"] == []
     assert state.cart(buyer.sub) == {product.product_id: 1}
     assert state.stock(product.product_id) == 1
+
+
+def test_mobile_declined_payment_shows_the_reason_after_the_redirect_and_restores_the_cart(
+    stack: Any, open_page: Any, state: StoredState, buyer: Buyer
+) -> None:
+    product = state.add_product("누룽지 (e2e)", price=6_000, stock=2)
+    page = open_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    sign_in(page, stack.web_url, buyer.sub)
+    add_to_cart(page, product.product_id)
+    check_out(page)
+    order = open_order(buyer.api)
+
+    page.get_by_test_id("imp-fail").click()
+
+    page.wait_for_url(f"{stack.web_url}/result?**", timeout=SLOW_STEP_MS)
+    expect(page.get_by_test_id("result-status")).to_have_text("Payment failed", timeout=SLOW_STEP_MS)
+    expect(page.get_by_test_id("result-failure")).to_contain_text(DECLINED_MESSAGE)
+    screenshot(page, "mobile-redirect-declined")
+    assert state.order(order["merchant_uid"])["status"] == "failed"
+    assert state.stock(product.product_id) == 2
+    assert state.cart(buyer.sub) == {product.product_id: 1}
