@@ -181,8 +181,14 @@ def _handler_class(
 
         def _serve(self) -> None:
             started = time.perf_counter()
-            length = int(self.headers.get("content-length") or 0)
+            raw_length = (self.headers.get("content-length") or "0").strip()
+            if not raw_length.isdigit():
+                self.close_connection = True  # the body's end is unknown: the connection cannot be reused
+                self._send(json_response(400, {"message": "Bad Request"}))
+                return
+            length = int(raw_length)
             if length > MAX_BODY_BYTES:
+                self.close_connection = True
                 self._send(json_response(413, {"message": "Request Entity Too Large"}))
                 return
             body = self.rfile.read(length) if length else b""

@@ -118,8 +118,10 @@ class _SiteHandler(BaseHTTPRequestHandler):
         if self.server.issuer is None:
             self._error(404, "not_found", "development sign-in is not enabled")
             return
-        length = int(self.headers.get("content-length") or 0)
+        raw_length = (self.headers.get("content-length") or "0").strip()
+        length = int(raw_length) if raw_length.isdigit() else MAX_TOKEN_REQUEST_BYTES + 1
         if length > MAX_TOKEN_REQUEST_BYTES:
+            self.close_connection = True
             self._error(413, "payload_too_large", "the sign-in request is too large")
             return
         try:

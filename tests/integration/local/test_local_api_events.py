@@ -295,3 +295,16 @@ def _template() -> dict[str, Any]:
     from local.cfn import load_template
 
     return load_template()
+
+
+def test_request_with_an_unreadable_content_length_is_400(fixture_api: Any) -> None:
+    import http.client
+    from urllib.parse import urlsplit
+
+    conn = http.client.HTTPConnection(urlsplit(fixture_api.url).netloc, timeout=10)
+    conn.putrequest("POST", "/public/x")
+    conn.putheader("Content-Length", "lots")
+    conn.endheaders()
+    resp = conn.getresponse()
+    assert (resp.status, json.loads(resp.read())) == (400, {"message": "Bad Request"})
+    conn.close()
