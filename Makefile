@@ -46,9 +46,10 @@ $(VUE):
 	bash tools/fetch-vue.sh web/vendor
 
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
+	@{ command -v chromium >/dev/null 2>&1 && dpkg -s fonts-nanum >/dev/null 2>&1; } || { \
+	  echo "Installing Debian's chromium (and a Korean font) for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum) >/dev/null \
+	  || { echo "error: could not install chromium and fonts-nanum with apt-get; install them and retry"; exit 1; }; }
 
 setup: $(VENV)/.installed java $(DDB_JAR) $(SPEC) $(VUE)
 
