@@ -37,16 +37,23 @@ def complete_payment_redirect() -> Response[str]:
         raise BadRequest("merchant_uid is missing from the query string.", code="missing_merchant_uid")
     try:
         report = CompletePaymentInput.model_validate(
-            {"imp_uid": query.get("imp_uid"), "merchant_uid": query["merchant_uid"]})
+            {"imp_uid": query.get("imp_uid"), "merchant_uid": query["merchant_uid"]}
+        )
     except ValidationError:
-        raise BadRequest("merchant_uid or imp_uid is malformed.",
-                         code="malformed_payment_reference") from None
+        raise BadRequest(
+            "merchant_uid or imp_uid is malformed.", code="malformed_payment_reference"
+        ) from None
     logger.append_keys(merchant_uid=report.merchant_uid, imp_uid=report.imp_uid)
     # imp_success and error_* describe what the payment window saw; they are deprecated and can be
     # wrong (reference §8.4), so they are logged for support and never decide anything.
-    logger.info("payment window returned", extra={
-        "imp_success": query.get("imp_success"), "window_error_code": query.get("error_code"),
-        "window_error_msg": query.get("error_msg")})
+    logger.info(
+        "payment window returned",
+        extra={
+            "imp_success": query.get("imp_success"),
+            "window_error_code": query.get("error_code"),
+            "window_error_msg": query.get("error_msg"),
+        },
+    )
     try:
         order = get_checkout().complete_payment(report.imp_uid, report.merchant_uid)
     except CheckoutError as exc:

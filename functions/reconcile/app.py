@@ -21,6 +21,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     report = get_checkout().sweep()
     count("OrdersSwept", report.examined)
     if report.errors:
-        logger.warning("sweep could not settle some orders",
-                       extra={"error_merchant_uids": report.error_merchant_uids[:50]})
+        logger.warning(
+            "sweep could not settle some orders",
+            extra={"error_merchant_uids": report.error_merchant_uids[:50]},
+        )
     return views.sweep_report_json(report)

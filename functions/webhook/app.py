@@ -43,13 +43,15 @@ RESEND_AFTER_S = "60"
 @app.post("/iamport/webhook")
 def iamport_webhook() -> Response[dict[str, Any]]:
     if not webhook_source_allowed(app.current_event):
-        logger.warning("webhook refused: sender not on the allowlist",
-                       extra={"source_ip": source_ip(app.current_event)})
+        logger.warning(
+            "webhook refused: sender not on the allowlist", extra={"source_ip": source_ip(app.current_event)}
+        )
         raise Forbidden("This sender may not deliver payment notifications.", code="source_not_allowed")
     note = WebhookInput.model_validate(form_or_json_fields(app.current_event))
     logger.append_keys(merchant_uid=note.merchant_uid, imp_uid=note.imp_uid)
-    logger.info("webhook received", extra={"notified_status": note.status,
-                                           "cancellation_id": note.cancellation_id})
+    logger.info(
+        "webhook received", extra={"notified_status": note.status, "cancellation_id": note.cancellation_id}
+    )
     try:
         order = get_checkout().handle_webhook(note)
     except (GatewayUnavailable, StoreUnavailable) as exc:
@@ -68,8 +70,9 @@ def iamport_webhook() -> Response[dict[str, Any]]:
         logger.warning("webhook for an unknown order")
         count("WebhookUnknownOrder")
         return json_response(200, {"status": "ignored", "reason": "unknown_order"})
-    return json_response(200, {"status": "ok", "merchant_uid": order.merchant_uid,
-                               "order_status": order.status.value})
+    return json_response(
+        200, {"status": "ok", "merchant_uid": order.merchant_uid, "order_status": order.status.value}
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

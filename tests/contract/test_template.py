@@ -102,8 +102,12 @@ def test_the_sam_expanded_template_has_no_errors_such_as_circular_references(mon
             return {}
 
     for deploy_site in ("false", "true"):
-        params = {"JwtIssuer": "https://issuer.example.com", "JwtAudience": "checkout",
-                  "SiteUrl": "https://shop.example.com", "DeploySite": deploy_site}
+        params = {
+            "JwtIssuer": "https://issuer.example.com",
+            "JwtAudience": "checkout",
+            "SiteUrl": "https://shop.example.com",
+            "DeploySite": deploy_site,
+        }
         expanded = transform(copy.deepcopy(sam), params, NoManagedPolicies())
         assert _errors(cfnlint.api.lint(json.dumps(expanded))) == [], f"DeploySite={deploy_site}"
 
@@ -156,8 +160,10 @@ def test_user_routes_require_the_jwt_authorizer_and_only_public_routes_do_not(te
 
 
 def test_every_sample_event_matches_a_route_of_its_function(template):
-    routes = {(pathlib.Path(_functions(template)[lid]["Properties"]["CodeUri"]).name, f"{m} {p}")
-              for lid, m, p, _ in _routes(template)}
+    routes = {
+        (pathlib.Path(_functions(template)[lid]["Properties"]["CodeUri"]).name, f"{m} {p}")
+        for lid, m, p, _ in _routes(template)
+    }
     http_events = 0
     for path in sorted((ROOT / "events").glob("*/*.json")):
         event = json.loads(path.read_text(encoding="utf-8"))
@@ -184,10 +190,14 @@ def test_tables_keep_their_keys_and_indexes():
         "PointsTable": [("user_id", "HASH"), ("sk", "RANGE")],
         "IdempotencyTable": [("id", "HASH")],
     }
-    indexes = {g["IndexName"]: [(k["AttributeName"], k["KeyType"]) for k in g["KeySchema"]]
-               for g in defs["OrdersTable"]["GlobalSecondaryIndexes"]}
-    assert indexes == {"by_user": [("user_id", "HASH"), ("created_at", "RANGE")],
-                       "sweep": [("sweep_pk", "HASH"), ("sweep_at", "RANGE")]}
+    indexes = {
+        g["IndexName"]: [(k["AttributeName"], k["KeyType"]) for k in g["KeySchema"]]
+        for g in defs["OrdersTable"]["GlobalSecondaryIndexes"]
+    }
+    assert indexes == {
+        "by_user": [("user_id", "HASH"), ("created_at", "RANGE")],
+        "sweep": [("sweep_pk", "HASH"), ("sweep_at", "RANGE")],
+    }
 
 
 def test_every_table_reference_points_at_a_real_table(template):
@@ -223,13 +233,23 @@ def test_credentials_are_readable_only_from_their_two_parameters(template):
     policy = template["Resources"]["IamportCredentialsReadPolicy"]["Properties"]["PolicyDocument"]
     ssm = next(s for s in policy["Statement"] if "ssm:GetParameter" in s["Action"])
     arn = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
-    assert ssm["Resource"] == [{"Fn::Sub": f"{arn}${{IamportApiKeyParam}}"},
-                               {"Fn::Sub": f"{arn}${{IamportApiSecretParam}}"}]
-    users = {lid for lid, fn in _functions(template).items()
-             if {"Ref": "IamportCredentialsReadPolicy"} in fn["Properties"].get("Policies", [])}
+    assert ssm["Resource"] == [
+        {"Fn::Sub": f"{arn}${{IamportApiKeyParam}}"},
+        {"Fn::Sub": f"{arn}${{IamportApiSecretParam}}"},
+    ]
+    users = {
+        lid
+        for lid, fn in _functions(template).items()
+        if {"Ref": "IamportCredentialsReadPolicy"} in fn["Properties"].get("Policies", [])
+    }
     # Only functions that talk to I'mport get the credentials.
-    assert users == {"CreateOrderFunction", "CompleteFunction", "WebhookFunction", "RefundFunction",
-                     "ReconcileFunction"}
+    assert users == {
+        "CreateOrderFunction",
+        "CompleteFunction",
+        "WebhookFunction",
+        "RefundFunction",
+        "ReconcileFunction",
+    }
 
 
 # ---------------------------------------------------------------- operations
@@ -286,6 +306,7 @@ def test_handlers_import_without_boto3_or_the_gateway(template):
             "print(','.join(m for m in heavy if m in sys.modules))\n"
         )
         env = {**os.environ, **IMPORT_ENV, "PYTHONPATH": str(ROOT / "shared")}
-        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                                timeout=60, check=True)
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60, check=True
+        )
         assert result.stdout.strip() == "", f"{lid} imports {result.stdout.strip()} at module load"

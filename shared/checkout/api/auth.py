@@ -75,8 +75,9 @@ def require_actor(event: Mapping[str, Any]) -> Actor:
     """The caller as the services see it: their id, and admin rights from the configured group claim."""
     user_id = require_user_id(event)
     settings = load_settings()
-    admin = is_admin(jwt_claims(event), groups_claim=settings.admin_groups_claim,
-                     admin_group=settings.admin_group)
+    admin = is_admin(
+        jwt_claims(event), groups_claim=settings.admin_groups_claim, admin_group=settings.admin_group
+    )
     return Actor(user_id=user_id, is_admin=admin)
 
 

@@ -28,6 +28,8 @@ def idempotency_key(event: Mapping[str, Any]) -> str | None:
         return None
     value = value.strip()
     if not _IDEMPOTENCY_KEY.match(value) or "," in value:
-        raise ValidationFailed("Idempotency-Key must be 1-128 visible ASCII characters (e.g. a UUID).",
-                               code="invalid_idempotency_key")
+        raise ValidationFailed(
+            "Idempotency-Key must be 1-128 visible ASCII characters (e.g. a UUID).",
+            code="invalid_idempotency_key",
+        )
     return value

@@ -49,8 +49,11 @@ def form_or_json_fields(event: Mapping[str, Any]) -> dict[str, str]:
         if not isinstance(data, dict):
             raise BadRequest("The request body must be a JSON object.", code="malformed_body")
         # Scalars only: a nested object where a field belongs is garbage, not something to stringify.
-        return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()
-                if v is not None and not isinstance(v, (dict, list))}
+        return {
+            str(k): v if isinstance(v, str) else json.dumps(v)
+            for k, v in data.items()
+            if v is not None and not isinstance(v, (dict, list))
+        }
     fields = parse_qs(text, keep_blank_values=True) if media_type == FORM or "=" in text else {}
     if not fields:
         raise BadRequest("The request body is neither JSON nor a form.", code="malformed_body")

@@ -118,8 +118,11 @@ def describe_validation_errors(errors: Sequence[Any]) -> tuple[str, list[dict[st
         loc = [str(part) for part in err.get("loc", ())]
         # Powertools prefixes the source ("body", "query", "path", "header"); keep it for context
         # only when it is all there is, e.g. a missing body.
-        field = ".".join(loc[1:]) if len(loc) > 1 and loc[0] in ("body", "query", "path", "header") else \
-            ".".join(loc)
+        field = (
+            ".".join(loc[1:])
+            if len(loc) > 1 and loc[0] in ("body", "query", "path", "header")
+            else ".".join(loc)
+        )
         kind = str(err.get("type", "invalid"))
         message = err.get("msg") or _FALLBACK_MESSAGES.get(kind) or kind.replace("_", " ")
         details.append({"field": field or "body", "message": str(message)})
@@ -173,8 +176,12 @@ def build_resolver(*, site_origin: str | None = None) -> CheckoutResolver:
         allowed = app.methods_allowed_for(app.current_event.path)
         if allowed:
             method = app.current_event.http_method.upper()
-            return error_response(405, "method_not_allowed", f"{method} is not allowed here.",
-                                  headers={"Allow": ", ".join(allowed)})
+            return error_response(
+                405,
+                "method_not_allowed",
+                f"{method} is not allowed here.",
+                headers={"Allow": ", ".join(allowed)},
+            )
         return error_response(404, "route_not_found", "No such endpoint.")
 
     @app.exception_handler(ServiceError)

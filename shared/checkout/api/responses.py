@@ -12,8 +12,9 @@ def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, **extra}}
 
 
-def error_response(status: int, code: str, message: str, *, headers: dict[str, str] | None = None,
-                   **extra: Any) -> Response:
+def error_response(
+    status: int, code: str, message: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> Response:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
@@ -23,8 +24,9 @@ def error_response(status: int, code: str, message: str, *, headers: dict[str, s
 
 
 def json_response(status: int, body: Any, *, headers: dict[str, str] | None = None) -> Response:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body,
-                    headers=headers)
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers
+    )
 
 
 def redirect(location: str) -> Response:

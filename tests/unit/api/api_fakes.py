@@ -18,10 +18,20 @@ IMP_UID = "imp_284617395021"
 
 def sample_order(user_id: str, status: OrderStatus = OrderStatus.READY, **changes: Any) -> Order:
     order = Order(
-        merchant_uid=MERCHANT_UID, user_id=user_id, status=status, version=1, name="화이트 티셔츠 M",
-        lines=(OrderLine("tee-white-m", "화이트 티셔츠 M", 19000, 2),), total=38000, points_used=1000,
-        amount=37000, pay_method="card", buyer=Buyer("김민지", "minji.kim@example.com", "010-1234-5678"),
-        created_at=NOW, expires_at=NOW + timedelta(minutes=30), updated_at=NOW,
+        merchant_uid=MERCHANT_UID,
+        user_id=user_id,
+        status=status,
+        version=1,
+        name="화이트 티셔츠 M",
+        lines=(OrderLine("tee-white-m", "화이트 티셔츠 M", 19000, 2),),
+        total=38000,
+        points_used=1000,
+        amount=37000,
+        pay_method="card",
+        buyer=Buyer("김민지", "minji.kim@example.com", "010-1234-5678"),
+        created_at=NOW,
+        expires_at=NOW + timedelta(minutes=30),
+        updated_at=NOW,
     )
     return order.evolve(**changes) if changes else order
 
@@ -64,8 +74,15 @@ class FakeCheckout:
     def create_order(self, user_id: str, req: Any, idempotency_key: str | None) -> CreatedOrder:
         self._call("create_order", user_id, req, idempotency_key)
         order = sample_order(user_id)
-        return CreatedOrder(order, {"pg": "html5_inicis", "merchant_uid": order.merchant_uid,
-                                    "amount": order.amount, "m_redirect_url": "https://api.example.test/x"})
+        return CreatedOrder(
+            order,
+            {
+                "pg": "html5_inicis",
+                "merchant_uid": order.merchant_uid,
+                "amount": order.amount,
+                "m_redirect_url": "https://api.example.test/x",
+            },
+        )
 
     def complete_payment(self, imp_uid: str | None, merchant_uid: str) -> Order:
         self._call("complete_payment", imp_uid, merchant_uid)

@@ -51,29 +51,51 @@ def sample_event(relative: str) -> dict[str, Any]:
     return copy.deepcopy(json.loads((EVENTS / relative).read_text(encoding="utf-8")))
 
 
-def http_event(method: str, path: str, *, route: str | None = None, body: str | None = None,
-               headers: dict[str, str] | None = None, claims: dict[str, str] | None = None,
-               query: dict[str, str] | None = None, b64: bool = False,
-               source_ip: str = "211.234.18.77",
-               path_parameters: dict[str, str] | None = None) -> dict[str, Any]:
+def http_event(
+    method: str,
+    path: str,
+    *,
+    route: str | None = None,
+    body: str | None = None,
+    headers: dict[str, str] | None = None,
+    claims: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+    b64: bool = False,
+    source_ip: str = "211.234.18.77",
+    path_parameters: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """A payload-2.0 event shaped like API Gateway's, for requests the samples don't cover."""
     all_headers = {"host": "api.example.test", "user-agent": "pytest"}
     if body is not None:
         all_headers["content-type"] = "application/json"
     all_headers.update({k.lower(): v for k, v in (headers or {}).items()})
     context: dict[str, Any] = {
-        "accountId": "123456789012", "apiId": "xmpl", "domainName": "api.example.test",
+        "accountId": "123456789012",
+        "apiId": "xmpl",
+        "domainName": "api.example.test",
         "domainPrefix": "api",
-        "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip,
-                 "userAgent": "pytest"},
-        "requestId": uuid.uuid4().hex, "routeKey": route or f"{method} {path}", "stage": "$default",
-        "time": "01/Jan/2026:05:00:00 +0000", "timeEpoch": 1767243600000,
+        "http": {
+            "method": method,
+            "path": path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": source_ip,
+            "userAgent": "pytest",
+        },
+        "requestId": uuid.uuid4().hex,
+        "routeKey": route or f"{method} {path}",
+        "stage": "$default",
+        "time": "01/Jan/2026:05:00:00 +0000",
+        "timeEpoch": 1767243600000,
     }
     if claims is not None:
         context["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
     event: dict[str, Any] = {
-        "version": "2.0", "routeKey": route or f"{method} {path}", "rawPath": path,
-        "rawQueryString": urlencode(query or {}), "headers": all_headers, "requestContext": context,
+        "version": "2.0",
+        "routeKey": route or f"{method} {path}",
+        "rawPath": path,
+        "rawQueryString": urlencode(query or {}),
+        "headers": all_headers,
+        "requestContext": context,
         "isBase64Encoded": b64,
     }
     if query:

@@ -81,7 +81,8 @@ def test_invalid_body_is_422_with_a_message_naming_the_field():
     assert "quantity" in body["error"]["message"]
     assert "greater than or equal to 1" in body["error"]["message"]
     assert body["error"]["details"] == [
-        {"field": "quantity", "message": "Input should be greater than or equal to 1"}]
+        {"field": "quantity", "message": "Input should be greater than or equal to 1"}
+    ]
 
 
 def test_missing_body_and_wrong_types_are_422_not_500():
@@ -95,8 +96,9 @@ def test_missing_body_and_wrong_types_are_422_not_500():
 
 def test_submitted_values_are_not_echoed_in_validation_errors():
     secret_looking = "4111-1111-1111-1111"
-    status, _, body = _call(_app(), http_event("PUT", "/cart/items/p1",
-                                               body=json.dumps({"quantity": secret_looking})))
+    status, _, body = _call(
+        _app(), http_event("PUT", "/cart/items/p1", body=json.dumps({"quantity": secret_looking}))
+    )
     assert status == 422
     assert secret_looking not in json.dumps(body)
 
@@ -162,8 +164,15 @@ def test_validation_messages_fall_back_to_the_error_type():
 
 def test_public_api_url_is_learned_from_the_request_when_not_configured(monkeypatch):
     monkeypatch.setenv("PUBLIC_API_URL", "")
-    adopt_public_api_url({"requestContext": {"domainName": "r3pm.execute-api.ap-northeast-2.amazonaws.com",
-                                             "stage": "$default"}, "rawPath": "/orders"})
+    adopt_public_api_url(
+        {
+            "requestContext": {
+                "domainName": "r3pm.execute-api.ap-northeast-2.amazonaws.com",
+                "stage": "$default",
+            },
+            "rawPath": "/orders",
+        }
+    )
     import os
 
     assert os.environ["PUBLIC_API_URL"] == "https://r3pm.execute-api.ap-northeast-2.amazonaws.com"

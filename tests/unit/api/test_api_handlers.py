@@ -45,8 +45,9 @@ def handler(facade, monkeypatch):
 def test_products_are_public(handler, facade):
     reply = invoke(handler("cart"), sample_event("cart/list-products.json"))
     assert reply.status == 200
-    assert reply.body == {"products": [
-        {"product_id": "tee-white-m", "name": "화이트 티셔츠 M", "price": 19000, "stock": 12}]}
+    assert reply.body == {
+        "products": [{"product_id": "tee-white-m", "name": "화이트 티셔츠 M", "price": 19000, "stock": 12}]
+    }
 
 
 def test_cart_is_read_for_the_token_subject(handler, facade):
@@ -246,8 +247,12 @@ def test_empty_allowlist_accepts_any_source(handler, facade, monkeypatch):
         ("", "application/json", False, 400),
         ("{oops", "application/json", False, 400),
         (json.dumps({"status": "paid"}), "application/json", False, 422),
-        (json.dumps({"imp_uid": "imp 1", "merchant_uid": "x", "status": "paid"}), "application/json",
-         False, 422),
+        (
+            json.dumps({"imp_uid": "imp 1", "merchant_uid": "x", "status": "paid"}),
+            "application/json",
+            False,
+            422,
+        ),
         (base64.b64encode(b"\xff\xfe\x00").decode(), "application/x-www-form-urlencoded", True, 400),
     ],
 )

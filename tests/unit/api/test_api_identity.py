@@ -48,8 +48,9 @@ def test_admin_needs_the_configured_group_in_the_configured_claim():
     assert not is_admin(claims, groups_claim="groups", admin_group="admin")
     assert not is_admin(claims, groups_claim="cognito:groups", admin_group="owner")
     # A group whose name merely contains the admin group's name is not the admin group.
-    assert not is_admin({"cognito:groups": "[administrators]"}, groups_claim="cognito:groups",
-                        admin_group="admin")
+    assert not is_admin(
+        {"cognito:groups": "[administrators]"}, groups_claim="cognito:groups", admin_group="admin"
+    )
 
 
 def test_user_id_is_the_verified_sub_claim():

@@ -36,8 +36,9 @@ def test_without_a_content_type_the_body_shape_decides():
 
 
 def test_json_numbers_become_strings_and_nested_values_are_dropped():
-    fields = form_or_json_fields(_event('{"imp_uid": "imp_1", "amount": 1000, "extra": {"a": 1}}',
-                                        content_type="application/json"))
+    fields = form_or_json_fields(
+        _event('{"imp_uid": "imp_1", "amount": 1000, "extra": {"a": 1}}', content_type="application/json")
+    )
     assert fields == {"imp_uid": "imp_1", "amount": "1000"}
 
 

@@ -51,8 +51,10 @@ class Shop:
 @pytest.fixture(scope="module")
 def functions() -> dict[str, Any]:
     # Like warm Lambda containers: modules stay loaded, each test gets a fresh facade (cache cleared).
-    return {name: load_function(name) for name in
-            ("cart", "create_order", "complete", "webhook", "orders", "refund", "reconcile")}
+    return {
+        name: load_function(name)
+        for name in ("cart", "create_order", "complete", "webhook", "orders", "refund", "reconcile")
+    }
 
 
 @pytest.fixture
@@ -98,7 +100,8 @@ def test_cart_handler_lists_products_and_edits_the_cart(shop):
     products = shop.call("cart", sample_event("cart/list-products.json"))
     assert products.status == 200
     assert products.body["products"] == [
-        {"product_id": PRODUCT, "name": "화이트 티셔츠 M", "price": PRICE, "stock": 10}]
+        {"product_id": PRODUCT, "name": "화이트 티셔츠 M", "price": PRICE, "stock": 10}
+    ]
     put = shop.call("cart", sample_event("cart/put-cart-item.json"))
     assert put.status == 200 and put.body["total"] == 2 * PRICE
     assert shop.call("cart", sample_event("cart/get-cart.json")).body == put.body
@@ -149,8 +152,11 @@ def test_redirect_completion_sends_the_buyer_to_the_result_page(shop):
     payment = shop.order_from_cart()["payment"]
     imp_uid = shop.pay_at_iamport(payment)
     event = sample_event("complete/payment-redirect.json")
-    event["queryStringParameters"] = {"imp_uid": imp_uid, "merchant_uid": payment["merchant_uid"],
-                                      "imp_success": "true"}
+    event["queryStringParameters"] = {
+        "imp_uid": imp_uid,
+        "merchant_uid": payment["merchant_uid"],
+        "imp_success": "true",
+    }
     reply = shop.call("complete", event)
     assert reply.status == 302
     query = parse_qs(urlsplit(reply.headers["location"]).query)
@@ -174,8 +180,9 @@ def test_webhook_settles_a_paid_order(shop):
     payment = shop.order_from_cart()["payment"]
     imp_uid = shop.pay_at_iamport(payment)
     event = sample_event("webhook/webhook-json.json")
-    event["body"] = json.dumps({"imp_uid": imp_uid, "merchant_uid": payment["merchant_uid"],
-                                "status": "paid"})
+    event["body"] = json.dumps(
+        {"imp_uid": imp_uid, "merchant_uid": payment["merchant_uid"], "status": "paid"}
+    )
     reply = shop.call("webhook", event)
     assert reply.status == 200
     assert reply.body["order_status"] == "paid"
@@ -230,7 +237,8 @@ def test_sweeper_settles_an_order_whose_payment_was_never_reported(shop, monkeyp
     shop.pay_at_iamport(payment)  # paid, but the browser never came back and no webhook arrived
     _frozen_clock(monkeypatch, datetime.now(UTC) + timedelta(minutes=31))
     report = shop.functions["reconcile"].lambda_handler(
-        sample_event("reconcile/scheduled-sweep.json"), LambdaContext())
+        sample_event("reconcile/scheduled-sweep.json"), LambdaContext()
+    )
     assert report["examined"] == 1 and report["paid"] == 1 and report["errors"] == 0
     listed = shop.call("orders", sample_event("orders/list-orders.json"))
     assert listed.body["orders"][0]["status"] == "paid"
