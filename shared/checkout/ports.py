@@ -130,13 +130,15 @@ class IdempotencyRecord:
 
 
 class IdempotencyRepository(Protocol):
-    def claim(self, key: str, body_hash: str, *, now: float, in_progress_s: int,
-              ttl_s: int) -> IdempotencyRecord | None:
+    def claim(
+        self, key: str, body_hash: str, *, now: float, in_progress_s: int, ttl_s: int
+    ) -> IdempotencyRecord | None:
         """One conditional write. None: this request now holds the key; else the record holding it."""
         ...
 
-    def complete(self, key: str, body_hash: str, result: dict[str, Any], *, now: float,
-                 ttl_s: int) -> None: ...
+    def complete(
+        self, key: str, body_hash: str, result: dict[str, Any], *, now: float, ttl_s: int
+    ) -> None: ...
 
     def release(self, key: str) -> None: ...
 

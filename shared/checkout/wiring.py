@@ -77,7 +77,7 @@ def build_checkout(
         from checkout.store import build_store
 
         store = build_store(settings)
-    pay: PaymentGateway = gateway if gateway is not None else LazyGateway(settings)  # type: ignore[assignment]
+    pay: PaymentGateway = gateway if gateway is not None else LazyGateway(settings)
     policy = OrderingPolicy(
         pg=settings.iamport_pg,
         complete_url=settings.complete_url,

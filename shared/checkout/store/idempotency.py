@@ -100,7 +100,7 @@ def _old_item(exc: ClientError) -> dict[str, Any] | None:
     # pynamodb re-raises botocore's error without the returned item; the original keeps it.
     for error in (exc, exc.__cause__):
         if isinstance(error, ClientError) and error.response.get("Item"):
-            return error.response["Item"]  # type: ignore[no-any-return]
+            return error.response["Item"]
     return None
 
 

@@ -22,14 +22,15 @@ LEDGER_PREFIX = "LEDGER#"
 
 @dataclass(frozen=True)
 class Models:
-    product: type[Model]
-    cart: type[Model]
-    order: type[Model]
-    points: type[Model]
-    idempotency: type[Model]
+    # Classes made at run time: their attributes are invisible to a type checker, hence Any.
+    product: Any
+    cart: Any
+    order: Any
+    points: Any
+    idempotency: Any
 
 
-def _meta(settings: Settings, table_name: str) -> type:
+def _meta(settings: Settings, table_name: str) -> Any:
     attrs: dict[str, Any] = {
         "table_name": table_name,
         "region": settings.region,
@@ -61,7 +62,7 @@ def build_models(settings: Settings) -> Models:
         quantity = NumberAttribute()
         updated_at = UnicodeAttribute(null=True)
 
-    class ByUserIndex(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    class ByUserIndex(GlobalSecondaryIndex):
         class Meta:
             index_name = "by_user"
             projection = AllProjection()
@@ -69,7 +70,7 @@ def build_models(settings: Settings) -> Models:
         user_id = UnicodeAttribute(hash_key=True)
         created_at = UnicodeAttribute(range_key=True)
 
-    class SweepIndex(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    class SweepIndex(GlobalSecondaryIndex):
         class Meta:
             index_name = "sweep"
             projection = KeysOnlyProjection()

@@ -110,11 +110,16 @@ class TransitionWriter:
                 groups["delete"].append(_Item("cart", line.product_id))
 
         if t.points is not None and not t.points.is_empty:
-            move = t.points
-            balance = m.points(move.user_id, BALANCE_SK)
-            actions = [m.points.available.add(move.available_delta), m.points.held.add(move.held_delta)]
-            if move.require_available is not None:
-                tx.update(balance, actions=actions, condition=m.points.available >= move.require_available)
+            balance_move = t.points
+            balance = m.points(balance_move.user_id, BALANCE_SK)
+            actions = [
+                m.points.available.add(balance_move.available_delta),
+                m.points.held.add(balance_move.held_delta),
+            ]
+            if balance_move.require_available is not None:
+                tx.update(
+                    balance, actions=actions, condition=m.points.available >= balance_move.require_available
+                )
             else:
                 tx.update(balance, actions=actions)
             groups["update"].append(_Item("balance", t.points.user_id))
