@@ -67,7 +67,7 @@ def iamport_webhook() -> Response[dict[str, Any]]:
         logger.warning("webhook acknowledged without effect", extra={"error_code": exc.code})
         return json_response(200, {"status": "ignored", "reason": exc.code})
     if order is None:
-        logger.warning("webhook for an unknown order")
+        # Logged by the reconcile service; counted here, since only the webhook answers for it.
         count("WebhookUnknownOrder")
         return json_response(200, {"status": "ignored", "reason": "unknown_order"})
     return json_response(
