@@ -6,12 +6,17 @@ Log records never carry secrets or card data: payments are logged by `merchant_u
 
 from __future__ import annotations
 
+import warnings
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+
+# Most reads record no business metric; Powertools would warn on every such request.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 __all__ = ["MetricUnit", "count", "logger", "metrics", "tracer"]
 
