@@ -5,7 +5,7 @@ Money is `int` KRW everywhere (KRW has no minor unit).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from checkout.domain.status import OPEN, OrderStatus
@@ -162,7 +162,6 @@ class Order:
     points_earned: int = 0
     failure_reason: str | None = None
     paid_at: datetime | None = None
-    extra: dict[str, object] = field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:

@@ -119,3 +119,30 @@ def test_concurrent_refunds_never_pay_out_more_cash_than_was_paid(shop: Shop) ->
     assert len(final.refunds) == 1  # 2 of 3 mugs: a second such refund exceeds what remains
     assert final.pending_refund is None
     assert shop.stock("mug") == 10 - 3 + 2
+
+
+def test_expiry_racing_a_payment_either_pays_or_refunds_never_keeps_money_on_an_expired_order(
+    shop: Shop,
+) -> None:
+    from datetime import timedelta
+
+    shop.add_product("mug", 12_000, 5)
+    shop.grant("u1", 1_000)
+    order = shop.order_for("u1", {"mug": 1}, points=1_000).order
+    paid = shop.sandbox.control.pay(order.merchant_uid, order.amount)
+    shop.clock.advance(timedelta(minutes=31))
+
+    race(
+        [
+            lambda: shop.checkout.sweep(),
+            lambda: shop.checkout.complete_payment(paid["imp_uid"], order.merchant_uid),
+        ]
+    )
+
+    final = shop.checkout.complete_payment(paid["imp_uid"], order.merchant_uid)
+    payment = shop.gateway.get_payment(paid["imp_uid"])
+    if final.status is OrderStatus.PAID:
+        assert payment.status == "paid" and shop.stock("mug") == 4 and shop.balance("u1") == (110, 0)
+    else:
+        assert final.status is OrderStatus.EXPIRED and payment.status == "cancelled"
+        assert shop.stock("mug") == 5 and shop.balance("u1") == (1_000, 0)
