@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from checkout.config import Settings
 from checkout.domain.order import Product
 from checkout.gateway import Credentials, IamportV1Gateway, RetryPolicy
@@ -16,7 +17,6 @@ from checkout.inputs import CreateOrderInput
 from checkout.services import Checkout, CreatedOrder
 from checkout.store import Store, build_store
 from checkout.wiring import build_checkout
-
 from local.dynamodb import DynamoDBLocal
 from local.tables import table_env
 

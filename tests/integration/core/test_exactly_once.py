@@ -8,11 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+
 from checkout.domain.status import OrderStatus
 from checkout.errors import CheckoutError, OutOfStock, RequestInProgress
 from checkout.inputs import RefundInput, WebhookInput
 from checkout.services import Actor
-
 from tests.integration.core.conftest import Shop, order_input
 
 pytestmark = pytest.mark.integration

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from checkout.domain.status import OrderStatus
 from checkout.errors import BadRequest, InsufficientPoints, OutOfStock, ProductNotFound
-
 from tests.integration.core.conftest import Shop, order_input
 
 pytestmark = pytest.mark.integration

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+
 from checkout.domain.status import OrderStatus
 from checkout.errors import BadRequest
 from checkout.inputs import WebhookInput
-
 from tests.integration.core.conftest import Shop
 
 pytestmark = pytest.mark.integration

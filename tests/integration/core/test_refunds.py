@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+
 from checkout.domain.status import OrderStatus
 from checkout.errors import (
     BadRequest,
@@ -17,7 +18,6 @@ from checkout.errors import (
 from checkout.inputs import RefundInput
 from checkout.services import Actor
 from checkout.wiring import build_checkout
-
 from tests.integration.core.conftest import Shop
 
 pytestmark = pytest.mark.integration

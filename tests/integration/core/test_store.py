@@ -6,12 +6,12 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from checkout.domain.order import Buyer, Order, OrderLine
 from checkout.domain.points import LedgerEntry, LedgerKind
 from checkout.domain.status import OrderStatus
 from checkout.domain.transitions import mark_paid, open_order
 from checkout.errors import CartChanged, InsufficientPoints, OutOfStock, StaleOrder
-
 from tests.integration.core.conftest import Shop
 
 pytestmark = pytest.mark.integration

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+
 from checkout.domain.status import OrderStatus
 from checkout.errors import BadRequest, OrderNotFound, ProductNotFound
-
 from tests.integration.core.conftest import Shop
 
 pytestmark = pytest.mark.integration

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from checkout.domain.order import LineQuantity
 from checkout.domain.points import LedgerKind, clawback_after, earned_points
 from checkout.domain.refunds import plan_refund
@@ -10,7 +11,6 @@ from checkout.domain.status import OPEN, OrderStatus, allowed_from, can_move
 from checkout.domain.transition import MAX_ORDER_LINES, MAX_TRANSACTION_ITEMS
 from checkout.domain.transitions import complete_refund, mark_paid, open_order, roll_back
 from checkout.errors import BadRequest, OrderStateConflict, RefundExceedsRemaining
-
 from tests.unit.core.factories import NOW, an_order
 
 S = OrderStatus

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from checkout.errors import BadRequest, RequestInProgress, ValidationFailed
 from checkout.ports import IdempotencyRecord
 from checkout.services.idempotency import IdempotentRequests

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
+
 from checkout.config import ConfigError, Settings
 from checkout.domain.order import Cart, CartItem, LineQuantity, Product, RefundRecord, VbankAccount
 from checkout.domain.points import LedgerEntry, LedgerKind
@@ -19,8 +21,6 @@ from checkout.views import (
     points_json,
     products_json,
 )
-from pydantic import ValidationError
-
 from tests.unit.core.factories import NOW, an_order
 
 BUYER = {"name": "홍길동", "email": "a@example.com", "tel": "010-1234-5678"}

@@ -7,7 +7,6 @@ from datetime import timedelta
 from checkout.domain.order import StrayPayment
 from checkout.domain.reconciliation import Action, decide
 from checkout.domain.status import OrderStatus
-
 from tests.unit.core.factories import NOW, a_payment, an_order
 
 S = OrderStatus
