@@ -46,12 +46,13 @@ def seed(
     for layer in layer_dirs:
         if str(layer) not in sys.path:
             sys.path.append(str(layer))
+    from pynamodb.connection import Connection
+
     from checkout.config import Settings
     from checkout.domain.order import Product
     from checkout.store.catalog import DynamoCatalog
     from checkout.store.models import build_models
     from checkout.store.points import DynamoPoints
-    from pynamodb.connection import Connection
 
     settings = Settings.from_env(function_env)
     models = build_models(settings)

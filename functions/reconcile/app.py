@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from checkout import views
 from checkout.observability import count, logger, metrics, tracer
 from checkout.wiring import get_checkout

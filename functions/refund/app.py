@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from checkout import views
 from checkout.api import build_resolver, idempotency_key, require_actor
 from checkout.inputs import RefundInput

@@ -77,8 +77,12 @@ class RequestInProgress(Conflict):
 
     code = "request_in_progress"
 
-    def __init__(self, message: str = "the same request is still being processed; retry shortly",
-                 *, retry_after_s: int = 1) -> None:
+    def __init__(
+        self,
+        message: str = "the same request is still being processed; retry shortly",
+        *,
+        retry_after_s: int = 1,
+    ) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
 

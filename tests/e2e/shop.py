@@ -83,10 +83,11 @@ class StoredState:
 
     def grant_points(self, user_id: str, points: int) -> None:
         """A welcome grant through the shop's own points store (balance and ledger in one transaction)."""
+        from pynamodb.connection import Connection
+
         from checkout.config import Settings
         from checkout.store.models import build_models
         from checkout.store.points import DynamoPoints
-        from pynamodb.connection import Connection
 
         env = table_env(self._stack.table_names) | {
             "DYNAMODB_ENDPOINT": self._stack.ddb_endpoint,

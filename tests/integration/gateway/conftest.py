@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import requests
+
 from checkout.gateway import Credentials, IamportV1Gateway, RetryPolicy, Timeouts
 
 

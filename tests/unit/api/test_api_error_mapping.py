@@ -10,6 +10,8 @@ from typing import Annotated
 import pytest
 from api_harness import LambdaContext, http_event
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from pydantic import BaseModel, ConfigDict, Field
+
 from checkout.api.resolver import adopt_public_api_url, build_resolver, describe_validation_errors
 from checkout.errors import (
     GatewayUnavailable,
@@ -18,7 +20,6 @@ from checkout.errors import (
     RequestInProgress,
     ValidationFailed,
 )
-from pydantic import BaseModel, ConfigDict, Field
 
 
 class Quantity(BaseModel):

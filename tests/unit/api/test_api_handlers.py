@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from api_fakes import IMP_UID, MERCHANT_UID, FakeCheckout
 from api_harness import BUYER, LambdaContext, http_event, invoke, load_function, sample_event, without_claims
+
 from checkout.errors import (
     GatewayUnavailable,
     OrderNotFound,

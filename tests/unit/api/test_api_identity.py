@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from checkout.api.auth import (
     group_names,
     is_admin,

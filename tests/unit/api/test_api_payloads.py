@@ -6,6 +6,7 @@ import base64
 import json
 
 import pytest
+
 from checkout.api.payloads import body_text, form_or_json_fields
 from checkout.errors import BadRequest
 

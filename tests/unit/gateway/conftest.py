@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from checkout.gateway import Credentials, IamportV1Gateway, RetryPolicy, Timeouts
 
+from checkout.gateway import Credentials, IamportV1Gateway, RetryPolicy, Timeouts
 from tests.unit.gateway.fake_iamport import KEY, SECRET, FakeIamport, payment_json, serve
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from checkout.gateway import (
     Credentials,
     IamportAuthError,
@@ -17,7 +18,6 @@ from checkout.gateway import (
     SsmCredentials,
     credentials_from_env,
 )
-
 from tests.unit.gateway.fake_iamport import KEY, SECRET, Reply, ok
 
 REPO = Path(__file__).resolve().parents[3]

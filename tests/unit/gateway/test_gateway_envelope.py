@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from checkout.errors import CheckoutError, GatewayUnavailable
 from checkout.gateway import (
     CancelRejected,

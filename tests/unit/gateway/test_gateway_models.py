@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from checkout.gateway import CancelHistoryEntry, Payment, PaymentStatus, PreparedAmount
 from pydantic import ValidationError
+
+from checkout.gateway import CancelHistoryEntry, Payment, PaymentStatus, PreparedAmount
 
 
 def test_full_paid_payment_sample_parses_with_unknown_fields_ignored(payment_sample):

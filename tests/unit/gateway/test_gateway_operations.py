@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from checkout.gateway import IamportRejected, PaymentNotFound
 from checkout.ports import PaymentGateway
-
 from tests.unit.gateway.fake_iamport import Reply, ok
 
 DUPLICATE = Reply(

@@ -4,6 +4,7 @@ cancel that could refund twice."""
 from __future__ import annotations
 
 import pytest
+
 from checkout.errors import GatewayUnavailable
 from checkout.gateway import (
     CancelRejected,
@@ -13,7 +14,6 @@ from checkout.gateway import (
     PaymentNotFound,
     RetryPolicy,
 )
-
 from tests.unit.gateway.fake_iamport import Reply, ok
 
 SERVER_ERROR = Reply(500, {"code": -1, "message": "일시적인 오류", "response": None})

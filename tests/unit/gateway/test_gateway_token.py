@@ -6,9 +6,9 @@ from __future__ import annotations
 import threading
 
 import pytest
+
 from checkout.gateway import IamportAuthError, IamportUnavailable
 from checkout.gateway.token import AccessToken, TokenCache
-
 from tests.unit.gateway.fake_iamport import KEY, SECRET, Reply, ok
 
 
