@@ -1,0 +1,395 @@
+"""The whole offline stack over real HTTP: the local API Gateway running every function in its own warm
+worker processes (up to 4 per function, so requests really overlap), DynamoDB Local and the I'mport
+sandbox. The facts are read where they live: the tables (boto3) and the sandbox's control API."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import urllib.parse
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from boto3.dynamodb.conditions import Key
+
+from local.cfn import ROOT
+from local.stack import SANDBOX_KEY, SANDBOX_SECRET, running_stack
+from local.tables import table_env
+from sandbox.control import SandboxControl
+
+pytestmark = pytest.mark.integration
+
+REGION = "ap-northeast-2"
+HTTP_TIMEOUT_S = 35  # above the functions' 29 s timeout: the gateway answers first
+ARTIFACTS = ROOT / "test-artifacts" / "integration-http"
+BUYER = {"name": "홍길동", "email": "buyer@example.com", "tel": "010-1234-5678"}
+WORKERS_PER_FUNCTION = 4
+
+
+class MetricLog:
+    """The business metrics the functions emit (CloudWatch EMF lines on stdout), counted by name.
+
+    Tests run one at a time against the stack, so the difference between two readings is one test's.
+    """
+
+    def __init__(self) -> None:
+        self._counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def observe(self, line: str) -> None:
+        if not line.startswith('{"_aws"'):
+            return
+        try:
+            record = json.loads(line)
+            names = [m["Name"] for d in record["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]]
+        except (ValueError, KeyError, TypeError):
+            return
+        with self._lock:
+            for name in names:
+                values = record.get(name)
+                self._counts[name] += int(sum(values) if isinstance(values, list) else values or 0)
+
+    def reading(self) -> Counter[str]:
+        with self._lock:
+            return Counter(self._counts)
+
+    def since(self, before: Counter[str], settle_s: float = 0.5) -> Counter[str]:
+        """What was counted after `before`. A function's log lines travel on their own pipe, so a
+        metric can trail the HTTP reply by a moment: read again until nothing changes for `settle_s`."""
+        last = self.reading()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            time.sleep(settle_s)
+            now = self.reading()
+            if now == last:
+                break
+            last = now
+        return last - before
+
+
+@dataclass
+class Running:
+    stack: Any
+    metrics: MetricLog
+
+
+@pytest.fixture(scope="session")
+def running() -> Iterator[Running]:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = (ARTIFACTS / "functions.log").open("w", encoding="utf-8")
+    log_lock = threading.Lock()
+    metrics = MetricLog()
+
+    def function_log(function_id: str, line: str) -> None:
+        metrics.observe(line)
+        with log_lock:
+            log.write(f"[{function_id}] {line}\n")
+            log.flush()
+
+    try:
+        with running_stack(function_log=function_log, max_environments=WORKERS_PER_FUNCTION) as stack:
+            _warm_up(stack.api_url)
+            yield Running(stack, metrics)
+    finally:
+        log.close()
+
+
+@pytest.fixture
+def stack(running: Running) -> Any:
+    return running.stack
+
+
+@pytest.fixture
+def metrics(running: Running) -> MetricLog:
+    return running.metrics
+
+
+def _warm_up(api_url: str) -> None:
+    """Start every worker the races will use, so a race measures overlapping payment reports rather
+    than Python cold starts: 2 x 4 concurrent reports for an order nobody created."""
+    unknown = f"warm-{uuid.uuid4().hex[:12]}"
+    calls: list[Callable[[], Reply]] = []
+    for _ in range(WORKERS_PER_FUNCTION):
+        calls.append(lambda: browser_completion(api_url, "imp_000000000000", unknown))
+        calls.append(lambda: webhook_json(api_url, "imp_000000000000", unknown, "paid"))
+    replies = race(calls)
+    # An unknown order is a 404 to the browser and an acknowledged no-op to I'mport.
+    assert {r.status for r in replies if r.channel == "browser"} <= {400, 404}, replies
+    assert {r.status for r in replies if r.channel.startswith("webhook")} == {200}, replies
+
+
+# -- HTTP -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reply:
+    channel: str  # browser | redirect | webhook-json | webhook-form
+    status: int
+    body: Any  # parsed JSON, or the text when it is not JSON
+    location: str | None
+
+    def location_query(self) -> dict[str, str]:
+        assert self.location, self
+        return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.location).query))
+
+
+def _reply(channel: str, response: requests.Response) -> Reply:
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = response.text
+    return Reply(channel, response.status_code, body, response.headers.get("Location"))
+
+
+def browser_completion(api_url: str, imp_uid: str, merchant_uid: str) -> Reply:
+    """What the page's IMP.request_pay callback posts."""
+    response = requests.post(
+        f"{api_url}/payments/complete",
+        json={"imp_uid": imp_uid, "merchant_uid": merchant_uid},
+        timeout=HTTP_TIMEOUT_S,
+    )
+    return _reply("browser", response)
+
+
+def redirect_completion(api_url: str, imp_uid: str, merchant_uid: str) -> Reply:
+    """The m_redirect_url hit by a mobile browser; the 302 is read, not followed."""
+    response = requests.get(
+        f"{api_url}/payments/complete",
+        params={"imp_uid": imp_uid, "merchant_uid": merchant_uid, "imp_success": "true"},
+        allow_redirects=False,
+        timeout=HTTP_TIMEOUT_S,
+    )
+    return _reply("redirect", response)
+
+
+def webhook_json(api_url: str, imp_uid: str, merchant_uid: str, status: str) -> Reply:
+    response = requests.post(
+        f"{api_url}/iamport/webhook",
+        json={"imp_uid": imp_uid, "merchant_uid": merchant_uid, "status": status},
+        timeout=HTTP_TIMEOUT_S,
+    )
+    return _reply("webhook-json", response)
+
+
+def webhook_form(api_url: str, imp_uid: str, merchant_uid: str, status: str) -> Reply:
+    """The notification as the PortOne console's "application/x-www-form-urlencoded" setting sends it."""
+    response = requests.post(
+        f"{api_url}/iamport/webhook",
+        data={"imp_uid": imp_uid, "merchant_uid": merchant_uid, "status": status},
+        timeout=HTTP_TIMEOUT_S,
+    )
+    return _reply("webhook-form", response)
+
+
+def race(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run the calls from as many threads, released together by a barrier; their results in order."""
+    start = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], Any]) -> Any:
+        start.wait()
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+class BuyerApi:
+    """The checkout API with one buyer's token, as the site calls it."""
+
+    def __init__(self, api_url: str, token: str) -> None:
+        self._url = api_url
+        self._session = requests.Session()
+        self._session.headers["Authorization"] = f"Bearer {token}"
+
+    def call(self, method: str, path: str, expected: int, body: Any = None) -> dict[str, Any]:
+        response = self._session.request(method, f"{self._url}{path}", json=body, timeout=HTTP_TIMEOUT_S)
+        assert response.status_code == expected, (method, path, response.status_code, response.text)
+        return response.json()
+
+    def put_in_cart(self, product_id: str, quantity: int) -> None:
+        self.call("PUT", f"/cart/items/{product_id}", 200, {"quantity": quantity})
+
+    def place_order(self, *, points: int, pay_method: str) -> dict[str, Any]:
+        """POST /orders -> {"order": ..., "payment": the IMP.request_pay parameters}."""
+        return self.call(
+            "POST", "/orders", 201, {"buyer": BUYER, "points_to_use": points, "pay_method": pay_method}
+        )
+
+
+@dataclass
+class Buyer:
+    sub: str
+    api: BuyerApi
+
+
+@pytest.fixture
+def buyer(stack: Any) -> Buyer:
+    sub = f"http-buyer-{uuid.uuid4().hex[:10]}"
+    return Buyer(sub, BuyerApi(stack.api_url, stack.token_for(sub)))
+
+
+# -- stored state ---------------------------------------------------------------------------------
+
+
+class StoredState:
+    """The stack's tables read (and arranged) directly: the ground truth the replies must agree with."""
+
+    def __init__(self, stack: Any) -> None:
+        self._stack = stack
+        ddb = boto3.resource(
+            "dynamodb",
+            endpoint_url=stack.ddb_endpoint,
+            region_name=REGION,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106 - DynamoDB Local accepts any credentials
+        )
+        names = stack.table_names
+        self.products = ddb.Table(names["ProductsTable"])
+        self.carts = ddb.Table(names["CartsTable"])
+        self.orders = ddb.Table(names["OrdersTable"])
+        self.points = ddb.Table(names["PointsTable"])
+
+    def add_product(self, price: int, stock: int) -> str:
+        product_id = f"http-{uuid.uuid4().hex[:10]}"
+        self.products.put_item(
+            Item={"product_id": product_id, "name": f"상품 {product_id}", "price": price, "stock": stock}
+        )
+        return product_id
+
+    def stock(self, product_id: str) -> int:
+        item = self.products.get_item(Key={"product_id": product_id}, ConsistentRead=True)["Item"]
+        return int(item["stock"])
+
+    def order(self, merchant_uid: str) -> dict[str, Any]:
+        """The stored order item, its `doc` (a JSON string attribute) decoded."""
+        item = self.orders.get_item(Key={"merchant_uid": merchant_uid}, ConsistentRead=True)["Item"]
+        return {**item, "doc": json.loads(item["doc"])}
+
+    def cart(self, user_id: str) -> dict[str, int]:
+        items = self.carts.query(KeyConditionExpression=Key("user_id").eq(user_id), ConsistentRead=True)[
+            "Items"
+        ]
+        return {item["product_id"]: int(item["quantity"]) for item in items}
+
+    def balance(self, user_id: str) -> tuple[int, int]:
+        """(available, held)."""
+        item = self.points.get_item(Key={"user_id": user_id, "sk": "BALANCE"}, ConsistentRead=True).get(
+            "Item"
+        )
+        if item is None:
+            return 0, 0
+        return int(item.get("available", 0)), int(item.get("held", 0))
+
+    def ledger(self, user_id: str, merchant_uid: str) -> list[tuple[str, int]]:
+        """The order's ledger entries as sorted (kind, points), whatever their keys look like."""
+        items = self.points.query(KeyConditionExpression=Key("user_id").eq(user_id), ConsistentRead=True)[
+            "Items"
+        ]
+        return sorted(
+            (str(item["kind"]), int(item["points"]))
+            for item in items
+            if item.get("merchant_uid") == merchant_uid
+        )
+
+    def grant_points(self, user_id: str, points: int) -> None:
+        """A welcome grant through the shop's own points store (balance and ledger in one transaction)."""
+        from pynamodb.connection import Connection
+
+        from checkout.config import Settings
+        from checkout.store.models import build_models
+        from checkout.store.points import DynamoPoints
+
+        env = table_env(self._stack.table_names) | {
+            "DYNAMODB_ENDPOINT": self._stack.ddb_endpoint,
+            "AWS_REGION": REGION,
+            "PUBLIC_API_URL": self._stack.api_url,
+            "SITE_URL": self._stack.web_url,
+        }
+        connection = Connection(
+            region=REGION,
+            host=self._stack.ddb_endpoint,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106 - DynamoDB Local accepts any credentials
+        )
+        granted = DynamoPoints(build_models(Settings.from_env(env)), connection).grant(
+            user_id, points, f"http-welcome-{uuid.uuid4().hex[:8]}", datetime.now(UTC)
+        )
+        assert granted
+
+
+@pytest.fixture
+def stored(stack: Any) -> StoredState:
+    return StoredState(stack)
+
+
+# -- the sandbox ----------------------------------------------------------------------------------
+
+
+class Iamport:
+    """The sandbox as I'mport's side of the story: its payments, cancels and webhook deliveries."""
+
+    def __init__(self, url: str) -> None:
+        self.control = SandboxControl(url, timeout_s=HTTP_TIMEOUT_S)
+
+    def payment(self, imp_uid: str) -> dict[str, Any]:
+        found = [p for p in self.control.payments() if p["imp_uid"] == imp_uid]
+        assert len(found) == 1, found
+        return found[0]
+
+    def drop_next_webhook_to(self, notice_url: str) -> None:
+        """The next notification to `notice_url` is recorded and never sent (a lost webhook)."""
+        self.control.add_fault(f"^{re.escape(notice_url)}$", "drop_webhook", count=1)
+
+    def duplicate_next_webhook_to(self, notice_url: str) -> None:
+        """The next notification to `notice_url` is sent twice at once (a duplicate delivery)."""
+        self.control.add_fault(f"^{re.escape(notice_url)}$", "duplicate_webhook", count=1, delay_s=0)
+
+    def cancel_with_checksum(self, imp_uid: str, amount: int, reason: str) -> dict[str, Any]:
+        """A cancel through I'mport's REST API, the way the checkout sends one (the checksum is the
+        cancellable balance), with the dev credentials."""
+        token = requests.post(
+            f"{self.control.url}/users/getToken",
+            json={"imp_key": SANDBOX_KEY, "imp_secret": SANDBOX_SECRET},
+            timeout=HTTP_TIMEOUT_S,
+        ).json()["response"]["access_token"]
+        envelope = requests.post(
+            f"{self.control.url}/payments/cancel",
+            json={"imp_uid": imp_uid, "amount": amount, "checksum": amount, "reason": reason},
+            headers={"Authorization": token},
+            timeout=HTTP_TIMEOUT_S,
+        ).json()
+        assert envelope["code"] == 0, envelope
+        return envelope["response"]
+
+    def deliveries(self, imp_uid: str, status: str) -> list[dict[str, Any]]:
+        return [d for d in self.control.webhooks(imp_uid) if d["status"] == status]
+
+    def wait_for_deliveries(
+        self, imp_uid: str, status: str, count: int, timeout_s: float = 30.0
+    ) -> list[Any]:
+        """The `count` notifications of `status` for the payment, once every one has had its answer."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            found = self.deliveries(imp_uid, status)
+            if len(found) >= count and all(d["attempts"] for d in found):
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"webhook deliveries for {imp_uid} never answered: {found}")
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def iamport(stack: Any) -> Iterator[Iamport]:
+    sandbox = Iamport(stack.sandbox_url)
+    yield sandbox
+    sandbox.control.clear_faults()  # one test's unused fault must not drop another test's webhook
