@@ -13,6 +13,7 @@ import pytest
 
 from local.dynamodb import DynamoDBLocal
 from local.tables import create_tables, delete_tables, local_table_names
+from tests.browser import chromium_path, launch_chromium
 
 pytest_plugins = ["sandbox.pytest_plugin"] if importlib.util.find_spec("sandbox.pytest_plugin") else []
 
@@ -36,3 +37,19 @@ def checkout_tables(dynamodb_local: DynamoDBLocal) -> Iterator[dict[str, str]]:
         yield names
     finally:
         delete_tables(dynamodb_local.endpoint, names)
+
+
+@pytest.fixture(scope="session")
+def chromium_browser() -> Iterator[object]:
+    """One headless Chromium for every browser suite: Playwright's sync API allows a single driver
+    per thread, so suites share this one instead of each starting their own."""
+    if chromium_path() is None:
+        pytest.skip("Debian's chromium is not installed (make chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()

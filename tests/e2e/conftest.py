@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from local.cfn import ROOT
-from tests.browser import chromium_path, launch_chromium
+from tests.browser import chromium_path
 from tests.e2e.shop import BuyerApi, StoredState
 
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
@@ -41,15 +41,8 @@ def stack() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def browser(stack: Any) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+def browser(stack: Any, chromium_browser: Any) -> Any:
+    return chromium_browser
 
 
 @pytest.fixture

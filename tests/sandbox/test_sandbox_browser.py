@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser import chromium_path, launch_chromium
+from tests.browser import chromium_path
 from tests.sandbox.conftest import ImpApi, WebhookReceiver
 
 pytestmark = [
@@ -40,14 +40,9 @@ def shop_url() -> Iterator[str]:
     server.server_close()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
+@pytest.fixture
+def browser(chromium_browser: Any) -> Any:
+    return chromium_browser
 
 
 @pytest.fixture
