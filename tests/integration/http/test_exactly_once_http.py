@@ -220,6 +220,7 @@ def test_a_forged_amount_reported_concurrently_by_every_channel_fails_the_order_
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason=(
         "reconcile decides FAIL ('payment cancelled') for a mismatched payment that is already refunded at "
         "I'mport: no AmountMismatch, no stray record. Concurrently, a racing report that refunded it then "
