@@ -6,14 +6,18 @@ Log records never carry secrets or card data: payments are logged by `merchant_u
 
 from __future__ import annotations
 
+import os
 import warnings
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+# The template sets POWERTOOLS_*; the fallbacks keep a function that runs without them (a test, a
+# script) from failing when it flushes its metrics.
+_SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "checkout"
+logger = Logger(service=_SERVICE)
+tracer = Tracer(service=_SERVICE)
+metrics = Metrics(service=_SERVICE, namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Checkout")
 
 # Most reads record no business metric; Powertools would warn on every such request.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
