@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import urllib.parse
 from dataclasses import dataclass
 
 from sandbox.accounts import Account
@@ -69,6 +70,11 @@ def open_window(
         vbank_due = parse_vbank_due(params.get("vbank_due"), now)
     except ValueError:
         raise WindowRefused(sb, "param_invalid", name="vbank_due") from None
+    notice_url = _notice_url(params.get("notice_url"))
+    # Checked now, not when the webhook or the confirmation fails later on a background thread.
+    for name, url in (("notice_url", notice_url), ("confirm_url", params.get("confirm_url"))):
+        if url not in (None, "") and not is_http_url(url):
+            raise WindowRefused(sb, "param_invalid", name=name)
     pg_provider, _, pg_id = str(params.get("pg") or "html5_inicis").partition(".")
     pay_method = str(params.get("pay_method") or "card")
     payment = Payment(
@@ -88,14 +94,14 @@ def open_window(
         user_agent=user_agent,
         started_at=now,
         updated_at=now,
-        notice_url=_notice_url(params.get("notice_url")),
+        notice_url=notice_url,
     )
     for buyer_field in BUYER_FIELDS:
         setattr(payment, buyer_field, _text(params.get(buyer_field), 128))
     payment.window = {
         "open": True,
         "vbank_due": vbank_due,
-        "confirm_url": params.get("confirm_url"),
+        "confirm_url": params.get("confirm_url") or None,
         "custom_data": params.get("custom_data"),
         "m_redirect_url": params.get("m_redirect_url"),
     }
@@ -260,3 +266,11 @@ def _notice_url(value: object) -> str | None:
     if isinstance(value, list):
         value = value[0] if value else None
     return str(value) if value else None
+
+
+def is_http_url(value: object) -> bool:
+    """An absolute http(s) URL with a host: somewhere the sandbox can POST a webhook or a confirmation."""
+    if not isinstance(value, str):
+        return False
+    parts = urllib.parse.urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)

@@ -6,8 +6,12 @@ can jump past them without sleeping.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+
+# Far enough for any token, due date or expiry test; far less than what breaks datetime (year 9999).
+MAX_OFFSET_S = 100 * 366 * 24 * 3600
 
 
 class Clock:
@@ -29,9 +33,11 @@ class Clock:
             return self._offset_s
 
     def advance(self, seconds: float) -> int:
-        if seconds < 0:
+        if not math.isfinite(seconds) or seconds < 0:
             raise ValueError("the sandbox clock only moves forward (advance_s must be >= 0)")
         with self._lock:
+            if self._offset_s + seconds > MAX_OFFSET_S:
+                raise ValueError(f"the sandbox clock moves at most {MAX_OFFSET_S} s (100 years) ahead")
             self._offset_s += seconds
         return self.now()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sandbox.cancels import CancelRefused, cancel, resolve_target
-from sandbox.checkout import issue_vbank
+from sandbox.checkout import is_http_url, issue_vbank
 from sandbox.payments import BANKS, Payment, custom_data_text, new_imp_uid, to_number
 from sandbox.routing import ApiError, Request, Response, Router, fail, ok
 from sandbox.state import Sandbox
@@ -93,6 +93,8 @@ def register(router: Router, sb: Sandbox) -> None:
         notice = body.get("notice_url")
         if isinstance(notice, list):
             notice = notice[0] if notice else None
+        if notice not in (None, "") and not is_http_url(notice):
+            raise ApiError(400, -1, sb.messages.text("param_invalid", name="notice_url"))
         payment = sb.store.add(
             Payment(
                 imp_uid=new_imp_uid(),

@@ -13,6 +13,7 @@ import time
 import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from sandbox import control_routes, rest_changes, rest_lookup, window_routes
 from sandbox.accounts import Account
@@ -134,7 +135,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length) if length > 0 else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
-        response = self.app.dispatch(self.command, self.path, headers, body)
+        method = "GET" if self.command == "HEAD" else self.command  # _send drops a HEAD's body
+        response = self.app.dispatch(method, self.path, headers, body)
         if response is None:
             self.close_connection = True
             return
@@ -152,7 +154,14 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(payload)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_OPTIONS = _serve
+    do_GET = do_POST = do_PUT = do_DELETE = do_OPTIONS = do_PATCH = do_HEAD = _serve
+
+    def __getattr__(self, name: str) -> Any:
+        # http.server answers a method without a do_* handler with an HTML 501; the router answers
+        # every method instead (405 on a known path, 404 elsewhere), in the envelope.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's signature
         if self.verbose:
