@@ -225,6 +225,13 @@ def _handler_class(
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
 
+        def __getattr__(self, name: str) -> Any:
+            # http.server answers a method without a do_* handler with an HTML 501; API Gateway
+            # selects routes for any method, so such a request gets its JSON 404 like any other miss.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
+
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
             pass
 

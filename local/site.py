@@ -112,11 +112,10 @@ class _SiteHandler(BaseHTTPRequestHandler):
         return None
 
     def do_POST(self) -> None:  # noqa: N802 - the stdlib's naming
-        if urlsplit(self.path).path != "/_dev/token":
+        if urlsplit(self.path).path != "/_dev/token" or self.server.issuer is None:
+            # The body is left unread, so the connection must end: its bytes are not a next request.
+            self.close_connection = True
             self._error(404, "not_found", "no such endpoint")
-            return
-        if self.server.issuer is None:
-            self._error(404, "not_found", "development sign-in is not enabled")
             return
         raw_length = (self.headers.get("content-length") or "0").strip()
         length = int(raw_length) if raw_length.isdigit() else MAX_TOKEN_REQUEST_BYTES + 1
@@ -144,6 +143,23 @@ class _SiteHandler(BaseHTTPRequestHandler):
             self._error(422, "validation_failed", "admin must be true or false")
             return
         self._json(200, {"token": self.server.issuer.issue(sub.strip(), admin=admin)})
+
+    def _method_not_allowed(self) -> None:
+        self.close_connection = True  # any body is left unread
+        self._send(
+            405,
+            json.dumps(
+                {"error": {"code": "method_not_allowed", "message": f"{self.command} is not served"}}
+            ).encode(),
+            "application/json",
+            {"allow": "GET, HEAD, POST"},
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        # http.server answers a method without a do_* handler with an HTML 501; this site answers 405.
+        if name.startswith("do_"):
+            return self._method_not_allowed
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
         pass
