@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from checkout import views
 from checkout.api import build_resolver, require_user_id
-from checkout.inputs import CartItemInput
+from checkout.inputs import CartItemInput, ProductId
 from checkout.observability import logger, metrics, tracer
 from checkout.wiring import get_checkout
 
@@ -29,13 +29,15 @@ def get_cart() -> dict[str, Any]:
 
 
 @app.put("/cart/items/<product_id>")
-def put_cart_item(product_id: str, item: Annotated[CartItemInput, Body()]) -> dict[str, Any]:
+def put_cart_item(
+    product_id: Annotated[ProductId, Path()], item: Annotated[CartItemInput, Body()]
+) -> dict[str, Any]:
     user_id = require_user_id(app.current_event)
     return views.cart_json(get_checkout().put_cart_item(user_id, product_id, item.quantity))
 
 
 @app.delete("/cart/items/<product_id>")
-def delete_cart_item(product_id: str) -> dict[str, Any]:
+def delete_cart_item(product_id: Annotated[ProductId, Path()]) -> dict[str, Any]:
     user_id = require_user_id(app.current_event)
     return views.cart_json(get_checkout().delete_cart_item(user_id, product_id))
 

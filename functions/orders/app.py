@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from checkout import views
 from checkout.api import build_resolver, require_user_id
+from checkout.inputs import MerchantUid
 from checkout.observability import logger, metrics, tracer
+from checkout.services.reads import MAX_PAGE
 from checkout.wiring import get_checkout
 
 app = build_resolver()
@@ -18,7 +20,7 @@ app = build_resolver()
 
 @app.get("/orders")
 def list_orders(
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
     cursor: Annotated[str | None, Query(min_length=1, max_length=2048)] = None,
 ) -> dict[str, Any]:
     user_id = require_user_id(app.current_event)
@@ -26,7 +28,7 @@ def list_orders(
 
 
 @app.get("/orders/<merchant_uid>")
-def get_order(merchant_uid: str) -> dict[str, Any]:
+def get_order(merchant_uid: Annotated[MerchantUid, Path()]) -> dict[str, Any]:
     user_id = require_user_id(app.current_event)
     logger.append_keys(merchant_uid=merchant_uid)
     return {"order": views.order_json(get_checkout().get_order(user_id, merchant_uid))}

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from checkout import views
 from checkout.api import build_resolver, idempotency_key, require_actor
-from checkout.inputs import RefundInput
+from checkout.inputs import MerchantUid, RefundInput
 from checkout.observability import logger, metrics, tracer
 from checkout.wiring import get_checkout
 
@@ -19,7 +19,9 @@ app = build_resolver()
 
 
 @app.post("/orders/<merchant_uid>/refund")
-def refund_order(merchant_uid: str, refund: Annotated[RefundInput, Body()]) -> dict[str, Any]:
+def refund_order(
+    merchant_uid: Annotated[MerchantUid, Path()], refund: Annotated[RefundInput, Body()]
+) -> dict[str, Any]:
     actor = require_actor(app.current_event)
     key = idempotency_key(app.current_event)
     logger.append_keys(merchant_uid=merchant_uid, admin=actor.is_admin)

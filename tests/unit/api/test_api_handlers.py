@@ -289,6 +289,35 @@ def test_webhook_that_cannot_change_anything_is_acknowledged(handler, facade):
     assert reply.body == {"status": "ignored", "reason": "order_state_conflict"}
 
 
+@pytest.mark.parametrize(
+    ("function", "event_file", "parameter", "value"),
+    [
+        # DynamoDB refuses a key over 2048 bytes: unchecked, such an id reached it and came back as a 503.
+        ("cart", "cart/put-cart-item.json", "product_id", "p" * 3000),
+        ("cart", "cart/delete-cart-item.json", "product_id", "p" * 3000),
+        ("cart", "cart/put-cart-item.json", "product_id", "티셔츠"),
+        ("orders", "orders/get-order.json", "merchant_uid", "o" * 3000),
+        ("orders", "orders/get-order.json", "merchant_uid", "ord 1;drop"),
+        ("refund", "refund/refund-order.json", "merchant_uid", "o" * 41),
+    ],
+)
+def test_malformed_ids_in_the_path_are_422_and_reach_nothing(
+    handler, facade, function, event_file, parameter, value
+):
+    event = sample_event(event_file)
+    original = event["pathParameters"][parameter]
+    event["pathParameters"][parameter] = value
+    # HTTP API hands the path over decoded (rawPath included).
+    event["rawPath"] = event["rawPath"].replace(original, value)
+    event["requestContext"]["http"]["path"] = event["requestContext"]["http"]["path"].replace(original, value)
+    reply = invoke(handler(function), event)
+    assert reply.status == 422, reply.body
+    assert reply.error_code == "validation_failed"
+    assert parameter in reply.body["error"]["message"]
+    assert value not in json.dumps(reply.body)
+    assert facade.calls == []
+
+
 # ---------------------------------------------------------------- orders
 
 
@@ -302,12 +331,13 @@ def test_order_history_passes_limit_and_cursor(handler, facade):
     assert reply.body["orders"][0]["merchant_uid"] == MERCHANT_UID
 
 
-@pytest.mark.parametrize("limit", ["0", "101", "ten"])
+@pytest.mark.parametrize("limit", ["0", "51", "ten"])
 def test_order_history_limit_out_of_range_is_422(handler, facade, limit):
     event = sample_event("orders/list-orders.json")
     event["queryStringParameters"]["limit"] = limit
     reply = invoke(handler("orders"), event)
     assert reply.status == 422
+    assert reply.error_code == "validation_failed"
     assert "limit" in reply.body["error"]["message"]
 
 
