@@ -3,7 +3,8 @@
 Locally they are given in the environment. On AWS they live in SSM Parameter Store as SecureStrings and
 are read through Powertools Parameters (cached for `max_age_s`, so a rotated secret is picked up without
 a redeploy). The SSM read, and the boto3 import behind it, happen on the first token request, not at
-import: a cold start that never talks to I'mport never pays for them.
+import: a cold start that never talks to I'mport never pays for them. The SSM client has its own short
+timeouts: boto3's defaults (60 s per attempt) would outlast the function's whole 29 s budget.
 
 The secret never appears in a repr, a log line or an exception message.
 """
@@ -11,8 +12,10 @@ The secret never appears in a repr, a log line or an exception message.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class MissingCredentials(RuntimeError):
@@ -37,16 +40,44 @@ CredentialsProvider = Callable[[], Credentials]
 class SsmCredentials:
     """Reads the key and the secret from two SSM SecureString parameters, on demand, through a cache."""
 
-    def __init__(self, key_param: str, secret_param: str, *, max_age_s: int = 300) -> None:
+    def __init__(
+        self,
+        key_param: str,
+        secret_param: str,
+        *,
+        max_age_s: int = 300,
+        connect_timeout_s: float = 3.0,
+        read_timeout_s: float = 5.0,
+    ) -> None:
         self.key_param = key_param
         self.secret_param = secret_param
         self.max_age_s = max_age_s
+        self._timeouts = (connect_timeout_s, read_timeout_s)
+        self._provider: Any = None
+        self._lock = threading.Lock()
+
+    def provider(self) -> Any:
+        """The Powertools SSM provider (its cache lives as long as this object: one per container)."""
+        with self._lock:
+            if self._provider is None:
+                # Imports boto3: only when the first token is needed.
+                from aws_lambda_powertools.utilities.parameters import SSMProvider
+                from botocore.config import Config
+
+                connect_s, read_s = self._timeouts
+                self._provider = SSMProvider(
+                    boto_config=Config(
+                        connect_timeout=connect_s,
+                        read_timeout=read_s,
+                        retries={"mode": "standard", "max_attempts": 2},
+                    )
+                )
+            return self._provider
 
     def __call__(self) -> Credentials:
-        from aws_lambda_powertools.utilities import parameters  # imports boto3: only when first needed
-
-        key = parameters.get_parameter(self.key_param, decrypt=True, max_age=self.max_age_s)
-        secret = parameters.get_parameter(self.secret_param, decrypt=True, max_age=self.max_age_s)
+        ssm = self.provider()
+        key = ssm.get(self.key_param, decrypt=True, max_age=self.max_age_s)
+        secret = ssm.get(self.secret_param, decrypt=True, max_age=self.max_age_s)
         if not isinstance(key, str) or not isinstance(secret, str) or not key or not secret:
             raise MissingCredentials(f"SSM parameters {self.key_param} / {self.secret_param} are empty")
         return Credentials(key, secret)

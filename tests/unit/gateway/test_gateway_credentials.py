@@ -29,34 +29,47 @@ def test_env_credentials_are_used_directly():
     assert provider() == Credentials("k-local", "s-local")
 
 
-def test_ssm_parameters_are_read_decrypted_and_cached_through_powertools(monkeypatch):
-    from aws_lambda_powertools.utilities import parameters
+@pytest.fixture
+def ssm(monkeypatch):
+    """SSM Parameter Store (moto) with the two SecureStrings the template names."""
+    import boto3
+    from moto import mock_aws
 
-    reads: list[tuple[str, bool, int]] = []
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-northeast-2")
+    with mock_aws():
+        client = boto3.client("ssm", region_name="ap-northeast-2")
+        client.put_parameter(Name="/shop/iamport/key", Value="k-ssm", Type="SecureString")
+        client.put_parameter(Name="/shop/iamport/secret", Value="s-ssm", Type="SecureString")
+        yield client
 
-    def fake_get_parameter(name: str, *, decrypt: bool, max_age: int) -> str:
-        reads.append((name, decrypt, max_age))
-        return {"/shop/iamport/key": "k-ssm", "/shop/iamport/secret": "s-ssm"}[name]
 
-    monkeypatch.setattr(parameters, "get_parameter", fake_get_parameter)
+def test_ssm_parameters_are_read_decrypted_and_cached_through_powertools(ssm):
     provider = credentials_from_env(
         {"IAMPORT_API_KEY_PARAM": "/shop/iamport/key", "IAMPORT_API_SECRET_PARAM": "/shop/iamport/secret"},
         max_age_s=120,
     )
-
     assert isinstance(provider, SsmCredentials)
-    assert reads == []  # nothing is read until a token is needed
+
     assert provider() == Credentials("k-ssm", "s-ssm")
-    assert reads == [("/shop/iamport/key", True, 120), ("/shop/iamport/secret", True, 120)]
+    ssm.put_parameter(Name="/shop/iamport/secret", Value="rotated", Type="SecureString", Overwrite=True)
+    assert provider() == Credentials("k-ssm", "s-ssm")  # cached for max_age_s, not read per token
 
 
-def test_empty_ssm_value_is_a_configuration_error(monkeypatch):
-    from aws_lambda_powertools.utilities import parameters
+def test_ssm_client_gives_up_well_inside_the_functions_time_budget(ssm):
+    client = SsmCredentials("/shop/iamport/key", "/shop/iamport/secret").provider().client
 
-    monkeypatch.setattr(parameters, "get_parameter", lambda name, **_: "")
+    config = client.meta.config
+    # boto3's defaults (60 s connect, 60 s read, retried) would outlast the 29 s Lambda timeout.
+    assert config.connect_timeout <= 3 and config.read_timeout <= 5
+    assert config.retries["total_max_attempts"] <= 3
+
+
+def test_empty_ssm_value_is_a_configuration_error(ssm, monkeypatch):
+    credentials = SsmCredentials("/k", "/s")
+    monkeypatch.setattr(credentials.provider(), "get", lambda name, **_: "")
 
     with pytest.raises(MissingCredentials):
-        SsmCredentials("/k", "/s")()
+        credentials()
 
 
 def test_direct_credentials_win_over_ssm_names():
