@@ -13,13 +13,15 @@ DDB_JAR := $(CACHE)/dynamodb-local/DynamoDBLocal.jar
 SPEC := $(CACHE)/portone/v1.openapi.json
 VUE := web/vendor/vue.esm-browser.prod.js
 
-.PHONY: help setup test test-unit test-integration test-sandbox test-e2e run lint clean java chromium token bench
+.PHONY: help setup test test-unit test-integration test-sandbox test-e2e run lint clean java chromium token bench deploy-site
 
 help:
 	@echo "make test   - install everything, run all test suites"
 	@echo "make run    - start DynamoDB Local, the local API, the I'mport sandbox and the site"
 	@echo "make token  - print a dev token (SUB=user, ADMIN=1 for an admin)"
 	@echo "make bench  - cold-start and latency figures of the offline stack (bench/README.md)"
+	@echo "make deploy-site MERCHANT_CODE=imp12345678 [STACK=..] [REGION=..]"
+	@echo "             - upload web/ to the stack's site bucket (DeploySite=true) for the deployed API"
 	@echo "make lint   - ruff and mypy"
 
 $(VENV)/.installed: requirements-dev.txt shared/requirements.txt requirements-nodeps.txt
@@ -76,6 +78,11 @@ token: $(VENV)/.installed
 
 bench: setup
 	$(PY) bench/cold_start.py
+
+# Needs AWS credentials and a stack deployed with DeploySite=true; STACK and REGION default to samconfig.toml.
+deploy-site: $(VENV)/.installed $(VUE)
+	$(PY) tools/deploy_site.py $(if $(STACK),--stack "$(STACK)") $(if $(REGION),--region "$(REGION)") \
+	  $(if $(MERCHANT_CODE),--merchant-code "$(MERCHANT_CODE)")
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
