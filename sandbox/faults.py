@@ -12,9 +12,10 @@ import threading
 from dataclasses import dataclass, field
 
 HTTP_KINDS = ("http_500", "timeout", "expire_token")
-WEBHOOK_KINDS = ("drop_webhook", "duplicate_webhook")
+WEBHOOK_KINDS = ("drop_webhook", "duplicate_webhook", "delay_webhook")
 KINDS = HTTP_KINDS + WEBHOOK_KINDS
 DEFAULT_TIMEOUT_DELAY_S = 35.0  # longer than any sane client read timeout
+DEFAULT_WEBHOOK_DELAY_S = 2.0  # long enough for the next notification of a payment to overtake it
 
 
 @dataclass
@@ -56,7 +57,9 @@ class Faults:
         if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 1000:
             raise ValueError("count must be an integer from 1 to 1000")
         if delay_s is None:
-            delay_s = DEFAULT_TIMEOUT_DELAY_S if kind == "timeout" else 0.0
+            delay_s = {"timeout": DEFAULT_TIMEOUT_DELAY_S, "delay_webhook": DEFAULT_WEBHOOK_DELAY_S}.get(
+                str(kind), 0.0
+            )
         if isinstance(delay_s, bool) or not isinstance(delay_s, int | float) or not 0 <= delay_s <= 600:
             raise ValueError("delay_s must be a number of seconds from 0 to 600")
         with self._lock:

@@ -88,12 +88,17 @@ class WebhookDispatcher:
         if cancellation_id is not None:
             body["cancellation_id"] = cancellation_id
         copies, gap_s, dropped = settings.webhook_copies, 0.0, settings.webhook_drop
+        held_back_s = 0.0
         if url is not None:
             if self._faults.take(url, ("drop_webhook",)):
                 dropped = True
             duplicate = self._faults.take(url, ("duplicate_webhook",))
             if duplicate:
                 copies, gap_s = copies + 1, duplicate.delay_s
+            # Out-of-order delivery: this notification waits, so the payment's next one overtakes it.
+            delayed = self._faults.take(url, ("delay_webhook",))
+            if delayed:
+                held_back_s = delayed.delay_s
         plan = _Plan(
             tries=settings.webhook_retry_tries if settings.webhook_retry else 1,
             interval_s=settings.webhook_retry_interval_s,
@@ -110,7 +115,7 @@ class WebhookDispatcher:
             elif dropped:
                 delivery.state = "dropped"
             else:
-                self._start(delivery, plan, extra_delay_s=gap_s * (copy - 1))
+                self._start(delivery, plan, extra_delay_s=held_back_s + gap_s * (copy - 1))
             deliveries.append(delivery)
         return deliveries
 

@@ -257,3 +257,17 @@ def test_duplicate_fault_repeats_only_the_next_webhook(sandbox: Any, receiver: W
         "order-w26",
         "order-w27",
     ]
+
+
+def test_delay_fault_lets_a_later_notification_overtake_an_earlier_one(
+    sandbox: Any, receiver: WebhookReceiver
+) -> None:
+    # Out-of-order delivery: the account's `ready` arrives after the deposit's `paid`.
+    sandbox.control.configure(webhook_url=receiver.url)
+    sandbox.control.add_fault("/iamport/webhook$", "delay_webhook", count=1, delay_s=0.8)
+    issued = sandbox.control.issue_vbank("order-w28", 5000)
+    sandbox.control.deposit(issued["imp_uid"])
+    first, second = receiver.wait_for(2, timeout_s=5)
+    assert [first.body["status"], second.body["status"]] == ["paid", "ready"]
+    assert second.at - first.at >= 0.5
+    assert sandbox.control.faults()[0]["fired"] == 1
