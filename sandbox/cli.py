@@ -14,6 +14,7 @@ from sandbox.accounts import DEV_ACCOUNT, Account
 from sandbox.server import SandboxServer
 
 EXIT_PORT_TAKEN = 2
+EXIT_BAD_SETTING = 1
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -47,15 +48,19 @@ def _accounts(specs: list[str]) -> list[Account]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    server = SandboxServer(
-        port=args.port,
-        host=args.host,
-        webhook_url=args.webhook_url,
-        webhook_content_type=args.webhook_content_type,
-        state_file=args.state_file,
-        accounts=_accounts(args.account),
-        verbose=args.verbose,
-    )
+    try:
+        server = SandboxServer(
+            port=args.port,
+            host=args.host,
+            webhook_url=args.webhook_url,
+            webhook_content_type=args.webhook_content_type,
+            state_file=args.state_file,
+            accounts=_accounts(args.account),
+            verbose=args.verbose,
+        )
+    except ValueError as exc:  # an unusable state file or setting: one line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_SETTING
     try:
         server.start()
     except OSError as exc:

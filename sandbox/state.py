@@ -135,14 +135,21 @@ class Sandbox:
 
     def _load(self) -> None:
         assert self.state_file is not None
+        advice = "delete it to start with no payments"
         try:
             data = json.loads(self.state_file.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise ValueError(f"cannot read sandbox state file {self.state_file}: {exc}") from exc
-        if data.get("version") != STATE_VERSION:
-            raise ValueError(f"sandbox state file {self.state_file} has an unknown version")
-        self.store.restore(data.get("store", {}))
-        self.accounts.restore(data.get("accounts", {}))
+            raise ValueError(f"cannot read sandbox state file {self.state_file} ({exc}): {advice}") from exc
+        if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
+            raise ValueError(f"sandbox state file {self.state_file} has an unknown format: {advice}")
+        try:
+            self.store.restore(data.get("store", {}))
+            self.accounts.restore(data.get("accounts", {}))
+        except (TypeError, KeyError, ValueError, AttributeError) as exc:
+            # A file edited by hand or written by another version: say which file, not a traceback.
+            raise ValueError(
+                f"sandbox state file {self.state_file} does not hold sandbox state ({exc!r}): {advice}"
+            ) from exc
 
     def _fresh_accounts(self) -> list[Account]:
         return [Account(**asdict(a)) for a in self._initial_accounts]

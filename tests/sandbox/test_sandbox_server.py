@@ -173,3 +173,24 @@ def test_server_start_raises_when_the_port_is_taken() -> None:
         with pytest.raises(OSError):
             SandboxServer(port=first.port).start()
         assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{broken",
+        '{"version": 1, "store": {"payments": [{"imp_uid": 1}]}}',
+        '{"version": 1, "store": []}',
+        "[]",
+    ],
+)
+def test_an_unusable_state_file_is_one_clear_line_saying_what_to_do(tmp_path: Path, content: str) -> None:
+    state = tmp_path / "sandbox-state.json"
+    state.write_text(content)
+    with pytest.raises(ValueError, match="delete it"):
+        SandboxServer(port=0, state_file=state)
+    process = start_cli("--port", "0", "--state-file", str(state))
+    _, stderr = process.communicate(timeout=20)
+    assert process.returncode == 1
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and str(state) in lines[0] and "delete it" in lines[0], stderr
