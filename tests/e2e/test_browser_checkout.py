@@ -331,3 +331,40 @@ def test_mobile_declined_payment_shows_the_reason_after_the_redirect_and_restore
     assert state.order(order["merchant_uid"])["status"] == "failed"
     assert state.stock(product.product_id) == 2
     assert state.cart(buyer.sub) == {product.product_id: 1}
+
+
+def test_placing_an_order_shows_a_busy_disabled_button_until_the_api_answers(
+    stack: Any, open_page: Any, state: StoredState, buyer: Buyer
+) -> None:
+    product = state.add_product("유자차 (e2e)", price=9_000, stock=3)
+    page = open_page()
+    sign_in(page, stack.web_url, buyer.sub)
+    add_to_cart(page, product.product_id)
+    page.get_by_test_id("nav-cart").click()
+    page.get_by_test_id("go-to-checkout").click()
+    for field, value in BUYER_DETAILS.items():
+        page.get_by_test_id(f"buyer-{field}").fill(value)
+    expect(page.get_by_test_id("points-available")).to_be_visible(timeout=SLOW_STEP_MS)
+
+    # Hold POST /orders in the browser until the busy state has been seen.
+    held: list[Any] = []
+    page.route(
+        f"{stack.api_url}/orders",
+        lambda route: held.append(route) if route.request.method == "POST" else route.continue_(),
+    )
+    button = page.get_by_test_id("place-order")
+    button.click()
+    expect(button).to_be_disabled()
+    expect(button).to_have_attribute("aria-busy", "true")
+    expect(button).to_have_text("Placing your order…")
+    expect(page.locator("form.checkout")).to_have_attribute("aria-busy", "true")
+    button.click(force=True)  # a second click while in flight places nothing more
+    assert len(held) == 1 and buyer.api.get("/orders?limit=1")["orders"] == []
+
+    held[0].continue_()
+    expect(page.get_by_test_id("imp-sandbox-window")).to_be_visible(timeout=SLOW_STEP_MS)
+    assert len(held) == 1
+    screenshot(page, "checkout-busy-then-window")
+    page.get_by_test_id("imp-close").click()
+    orders = buyer.api.get("/orders?limit=10")["orders"]
+    assert [o["status"] for o in orders] == ["ready"]
