@@ -56,6 +56,9 @@ class Action(StrEnum):
     VOID_MISMATCH = "void_mismatch"  # a virtual account issued for the wrong amount: void it, then fail
     REFUND_STRAY = "refund_stray"  # a second (or late) paid payment: refund it, record it
     CONSOLE_CANCEL = "console_cancel"  # cancelled in I'mport's console: the order is cancelled with rollback
+    # Part of the cash cancelled in I'mport's console: recorded as a cash refund without lines (which
+    # goods came back is unknown), so the next refund's checksum and the buyer's history stay right.
+    CONSOLE_PARTIAL_CANCEL = "console_partial_cancel"
 
 
 @dataclass(frozen=True)
@@ -109,11 +112,14 @@ def _decide_closed(order: Order, p: PaymentFacts) -> Decision:
     if any(stray.imp_uid == p.imp_uid for stray in order.stray_payments):
         return Decision(Action.NOTHING, "stray payment already refunded", repeat=True)
     if p.imp_uid == order.imp_uid and order.status not in (S.FAILED, S.EXPIRED):
-        if order.status in REFUNDABLE and p.status == "cancelled":
+        cancelled_outside = p.status == "cancelled" or p.cancel_amount > order.cash_refunded
+        if order.status in REFUNDABLE and cancelled_outside:
             if order.pending_refund is not None:
-                # Our own refund saga emptied the payment; the saga (or the sweeper) records it.
+                # Our own refund saga moved the payment; the saga (or the sweeper) records it.
                 return Decision(Action.NOTHING, "refund in progress")
-            return Decision(Action.CONSOLE_CANCEL, "cancelled at I'mport")
+            if p.status == "cancelled" or p.cancellable <= 0:
+                return Decision(Action.CONSOLE_CANCEL, "cancelled at I'mport")
+            return Decision(Action.CONSOLE_PARTIAL_CANCEL, "partially cancelled at I'mport")
         return Decision(Action.NOTHING, "already applied", repeat=True)
     if p.status == "paid" and p.cancellable > 0:
         # Money arrived for an order that no longer takes it (late), or a second time (duplicate).

@@ -69,6 +69,34 @@ def plan_refund(
     )
 
 
+def plan_partial_cancel_at_iamport(
+    order: Order, cancelled_at_iamport: int, *, refund_id: str, now: datetime
+) -> RefundIntent:
+    """Record cash that was cancelled outside the checkout (I'mport's console), already gone.
+
+    `cancelled_at_iamport` is the payment's cumulative `cancel_amount`; what our records lack of it is
+    the refund. No lines (nobody said which goods came back, so stock stays), no points back (those
+    follow the goods); the reward is clawed back in proportion, like any cash refund.
+    """
+    cash = cancelled_at_iamport - order.cash_refunded
+    if order.status not in REFUNDABLE or not 0 < cash < order.cancellable_cash:
+        raise OrderStateConflict(
+            f"order {order.merchant_uid} cannot take a partial cancel of {cash} KRW as recorded"
+        )
+    cumulative = clawback_after(order.points_earned, order.amount, order.cash_refunded + cash)
+    return RefundIntent(
+        id=refund_id,
+        lines=(),
+        amount=cash,
+        points=0,
+        clawback=max(cumulative - order.points_clawed_back, 0),
+        checksum=order.cancellable_cash,
+        reason="partially cancelled at I'mport",
+        created_at=now,
+        final=False,
+    )
+
+
 def _lines_to_refund(order: Order, requested: Sequence[LineQuantity] | None) -> tuple[LineQuantity, ...]:
     if requested is None:
         return tuple(

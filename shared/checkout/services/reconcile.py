@@ -15,7 +15,7 @@ from typing import Any
 
 from checkout.domain.order import Order, StrayPayment, VbankAccount
 from checkout.domain.reconciliation import Action, Decision, PaymentFacts, decide
-from checkout.domain.refunds import plan_refund
+from checkout.domain.refunds import plan_partial_cancel_at_iamport, plan_refund
 from checkout.domain.status import OrderStatus
 from checkout.domain.transitions import (
     complete_refund,
@@ -205,13 +205,22 @@ class Reconciler:
                 logger.warning("stray payment refunded", extra={**log, "reason": decision.reason})
                 metric("DuplicatePayment" if decision.reason == "duplicate" else "LateSuccessRefunded")
                 return new
-            case Action.CONSOLE_CANCEL:
-                intent = plan_refund(
-                    order, None, refund_id=f"console-{p.imp_uid}", reason="cancelled at I'mport", now=now
-                )
+            case Action.CONSOLE_CANCEL | Action.CONSOLE_PARTIAL_CANCEL:
+                if decision.action is Action.CONSOLE_CANCEL:
+                    intent = plan_refund(
+                        order, None, refund_id=f"console-{p.imp_uid}", reason="cancelled at I'mport", now=now
+                    )
+                else:
+                    # The cumulative cancel amount names this cancel: a replay finds it recorded.
+                    intent = plan_partial_cancel_at_iamport(
+                        order, p.cancel_amount, refund_id=f"console-{p.imp_uid}-{p.cancel_amount}", now=now
+                    )
                 cancellation = p.cancellation_ids[-1] if p.cancellation_ids else None
                 new = self._orders.apply(complete_refund(order, intent, now, cancellation))
-                logger.info("payment cancelled at I'mport: order cancelled", extra=log)
+                logger.info(
+                    "payment cancelled at I'mport: refund recorded",
+                    extra={**log, "amount": intent.amount, "status": new.status.value},
+                )
                 return new
         raise AssertionError(f"unhandled decision {decision.action}")
 

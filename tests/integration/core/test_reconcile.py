@@ -187,3 +187,31 @@ def test_console_cancel_of_a_paid_order_cancels_it_with_rollback(shop: Shop, pla
     assert shop.stock("mug") == 5
     assert shop.balance("u1") == (5_000, 0)
     assert shop.ledger_kinds("u1") == ["clawback", "earn", "grant", "hold", "refund_use", "use"]
+
+
+def test_console_partial_cancel_is_recorded_as_a_cash_refund_without_lines(shop: Shop, placed) -> None:
+    from checkout.inputs import RefundInput
+    from checkout.services import Actor
+
+    paid = shop.sandbox.control.pay(placed.merchant_uid, placed.amount)
+    shop.checkout.complete_payment(paid["imp_uid"], placed.merchant_uid)  # 200 points earned
+    shop.sandbox.control.console_cancel(paid["imp_uid"], amount=5_000)
+    note = WebhookInput(imp_uid=paid["imp_uid"], merchant_uid=placed.merchant_uid, status="cancelled")
+
+    order = shop.checkout.handle_webhook(note)
+
+    assert order.status is OrderStatus.PARTIALLY_CANCELLED
+    assert [(r.amount, r.points, r.clawback, r.lines) for r in order.refunds] == [(5_000, 0, 50, ())]
+    assert [line.refunded_quantity for line in order.lines] == [0]
+    assert shop.stock("mug") == 3  # nobody said which goods came back
+    assert shop.balance("u1") == (1_000 + 200 - 50, 0)
+    assert shop.checkout.handle_webhook(note).version == order.version  # a resend changes nothing
+
+    # The next refund through the checkout sends the checksum I'mport expects and takes the rest.
+    rest = shop.checkout.refund(Actor("u1"), placed.merchant_uid, RefundInput(reason="return"), None)
+
+    assert rest.status is OrderStatus.CANCELLED
+    assert [(r.amount, r.points, r.clawback) for r in rest.refunds] == [(5_000, 0, 50), (15_000, 4_000, 150)]
+    payment = shop.gateway.get_payment(paid["imp_uid"])
+    assert payment.status == "cancelled" and payment.cancel_amount == 20_000
+    assert shop.stock("mug") == 5 and shop.balance("u1") == (5_000, 0)

@@ -83,3 +83,34 @@ def test_console_cancel_cancels_a_paid_order_unless_our_refund_is_in_flight() ->
     assert decide(paid, cancelled).action is Action.CONSOLE_CANCEL
     intent = plan_refund(paid, None, refund_id="r", reason="x", now=NOW)
     assert decide(paid.evolve(pending_refund=intent), cancelled).action is Action.NOTHING
+
+
+def test_part_of_the_cash_cancelled_at_iamport_is_a_partial_cancel_recorded_once() -> None:
+    from checkout.domain.order import RefundRecord
+    from checkout.domain.refunds import plan_partial_cancel_at_iamport, plan_refund
+
+    paid = an_order(status=S.PAID, imp_uid="imp_1", earned=200)  # 20000 cash
+    console = a_payment(paid, cancel_amount=5_000)
+    assert decide(paid, console).action is Action.CONSOLE_PARTIAL_CANCEL
+    in_flight = paid.evolve(pending_refund=plan_refund(paid, None, refund_id="r", reason="x", now=NOW))
+    assert decide(in_flight, console).action is Action.NOTHING
+
+    intent = plan_partial_cancel_at_iamport(paid, 5_000, refund_id="console-imp_1-5000", now=NOW)
+    assert (intent.lines, intent.amount, intent.points, intent.clawback, intent.final) == (
+        (),
+        5_000,
+        0,
+        50,
+        False,
+    )
+    assert intent.checksum == 20_000
+    recorded = paid.evolve(
+        status=S.PARTIALLY_CANCELLED,
+        refunds=(RefundRecord("console-imp_1-5000", 5_000, 0, 50, (), NOW),),
+    )
+    again = decide(recorded, console)
+    assert again.action is Action.NOTHING and again.repeat
+    assert decide(recorded, a_payment(paid, cancel_amount=8_000)).action is Action.CONSOLE_PARTIAL_CANCEL
+    # Cash fully cancelled at I'mport is the whole-order console cancel, with stock and points back.
+    emptied = a_payment(paid, cancel_amount=20_000)
+    assert decide(recorded, emptied).action is Action.CONSOLE_CANCEL
