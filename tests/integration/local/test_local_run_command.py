@@ -1,0 +1,162 @@
+"""`python -m local run` (what `make run` starts), as a developer sees it: the printed URLs and dev
+token work, the site's /config.js points at them, Ctrl-C stops everything, and a restart keeps the data
+(orders in DynamoDB Local and payments in the I'mport sandbox)."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from typing import Any
+
+import pytest
+
+from local import __main__ as cli
+from local.dynamodb import free_port
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+START_TIMEOUT_S = 120  # DynamoDB Local's JVM and the first imports on a busy 2-core machine
+
+
+class RunningCommand:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "local", "run"],
+            cwd=ROOT,
+            env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def banner(self) -> dict[str, str]:
+        """Reads until the dev token; returns the printed values by name."""
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not any("dev token for" in line for line in self.seen[:-1]):
+            try:
+                self.seen.append(self.lines.get(timeout=max(0.1, deadline - time.monotonic())))
+            except queue.Empty:
+                raise AssertionError(f"no banner after {START_TIMEOUT_S} s: {self.seen}") from None
+        text = "\n".join(self.seen)
+        found = {
+            name: re.search(rf"^\s+{label}\s+(\S+)", text, re.M)
+            for name, label in (
+                ("site", "site"),
+                ("api", "API"),
+                ("sandbox", "I'mport sandbox"),
+                ("ddb", "DynamoDB Local"),
+                ("sample", "sample data"),
+            )
+        }
+        values = {name: match.group(1) for name, match in found.items() if match}
+        values["token"] = self.seen[-1].strip()
+        values["text"] = text
+        return values
+
+    def interrupt(self) -> tuple[int, str]:
+        """Ctrl-C: the exit code and what it printed after."""
+        self.process.send_signal(signal.SIGINT)
+        code = self.process.wait(timeout=60)
+        rest = []
+        while not self.lines.empty():
+            rest.append(self.lines.get())
+        return code, "\n".join(rest)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+def http(url: str, body: Any = None, token: str | None = None) -> tuple[int, bytes]:
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers=headers)
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        return reply.status, reply.read()
+
+
+def accepts_connections(url: str) -> bool:
+    host, port = url.removeprefix("http://").split(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def test_default_ports_are_3000_4000_and_8090(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("API_PORT", "WEB_PORT", "SANDBOX_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    urls = cli._urls_from_env()
+    assert (urls.api_url, urls.web_url, urls.sandbox_url) == (
+        "http://127.0.0.1:3000",
+        "http://127.0.0.1:4000",
+        "http://127.0.0.1:8090",
+    )
+
+
+def test_run_prints_working_urls_and_token_stops_on_ctrl_c_and_keeps_data(tmp_path: pathlib.Path) -> None:
+    ports = {"API_PORT": free_port(), "WEB_PORT": free_port(), "SANDBOX_PORT": free_port()}
+    env = {name: str(port) for name, port in ports.items()} | {"LOCAL_DATA_DIR": str(tmp_path)}
+    api, web, sandbox = (f"http://127.0.0.1:{ports[n]}" for n in ("API_PORT", "WEB_PORT", "SANDBOX_PORT"))
+
+    first = RunningCommand(env)
+    try:
+        shown = first.banner()
+        assert (shown["site"], shown["api"], shown["sandbox"]) == (web, api, sandbox)
+        assert "merchant imp00000000, key sandbox-key / sandbox-secret" in shown["text"]
+        assert f"(data in {tmp_path / 'ddb'})" in shown["text"]
+        assert shown["sample"] != "0"  # the catalog is loaded into empty tables
+
+        status, body = http(f"{api}/points", token=shown["token"])
+        assert status == 200 and json.loads(body)["available"] > 0  # the demo user's welcome points
+        status, script = http(f"{web}/config.js")
+        config = json.loads(script.decode().split("=", 1)[1].strip().rstrip(";"))
+        assert config == {
+            "apiBaseUrl": api,
+            "merchantCode": "imp00000000",
+            "impScriptUrl": f"{sandbox}/sandbox/iamport.js",
+            "devTokenUrl": "/_dev/token",
+        }
+        status, body = http(
+            f"{sandbox}/sandbox/payments", {"merchant_uid": "kept-order", "amount": 1000, "outcome": "paid"}
+        )
+        assert status == 200
+
+        code, after = first.interrupt()
+        assert code == 0 and "Stopping..." in after
+        assert not any(accepts_connections(url) for url in (api, web, sandbox, shown["ddb"]))
+    finally:
+        first.kill()
+
+    second = RunningCommand(env)
+    try:
+        shown = second.banner()
+        assert shown["sample"] == "0"  # nothing loaded twice
+        status, body = http(f"{api}/points", token=shown["token"])
+        assert json.loads(body)["ledger"], "the points ledger survived the restart"
+        status, body = http(f"{sandbox}/sandbox/payments")
+        assert [p["merchant_uid"] for p in json.loads(body)["response"]] == ["kept-order"]
+        assert second.interrupt()[0] == 0
+    finally:
+        second.kill()
