@@ -88,7 +88,8 @@ def open_window(
         pg_provider=pg_provider or "html5_inicis",
         pg_id=pg_id or "INIpayTest",
         emb_pg_provider=pay_method if pay_method in EASY_PAY else None,
-        escrow=bool(params.get("escrow", False)),
+        # A form body carries "true"/"false" as text, and bool("false") would be True.
+        escrow=params.get("escrow") in (True, "true", "True", "1"),
         name=_text(params.get("name"), 40),
         custom_data=custom_data_text(params.get("custom_data")),
         user_agent=user_agent,

@@ -133,3 +133,9 @@ def test_api_issued_vbank_with_a_bad_notice_url_is_a_400(sandbox: Any, api: ImpA
     )
     assert reply.status_code == 400 and "notice_url" in reply.json()["message"]
     assert sandbox.control.payments() == []
+
+
+@pytest.mark.parametrize(("sent", "escrow"), [("false", False), ("true", True), (False, False), (True, True)])
+def test_escrow_sent_as_text_means_what_it_says(sandbox: Any, sent: Any, escrow: bool) -> None:
+    paid = sandbox.control.pay(f"order-escrow-{sent}", 1000, escrow=sent)
+    assert paid["escrow"] is escrow
