@@ -1,4 +1,5 @@
-"""The buyer's own data: GET /orders (history, newest first), GET /orders/{merchant_uid}, GET /points."""
+"""The buyer's own data: GET /orders (history, newest first), GET /orders/{merchant_uid}, GET /points.
+An admin (the configured group claim) may also read any single order."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from checkout import views
-from checkout.api import build_resolver, require_user_id
+from checkout.api import build_resolver, require_actor, require_user_id
 from checkout.inputs import MerchantUid
 from checkout.observability import logger, metrics, tracer
 from checkout.services.reads import MAX_PAGE
@@ -29,9 +30,10 @@ def list_orders(
 
 @app.get("/orders/<merchant_uid>")
 def get_order(merchant_uid: Annotated[MerchantUid, Path()]) -> dict[str, Any]:
-    user_id = require_user_id(app.current_event)
+    actor = require_actor(app.current_event)
     logger.append_keys(merchant_uid=merchant_uid)
-    return {"order": views.order_json(get_checkout().get_order(user_id, merchant_uid))}
+    order = get_checkout().get_order(actor.user_id, merchant_uid, as_admin=actor.is_admin)
+    return {"order": views.order_json(order)}
 
 
 @app.get("/points")

@@ -40,6 +40,18 @@ def order_json(order: Order) -> dict[str, Any]:
         "imp_uid": order.imp_uid,
         "pay_method": order.pay_method,
         "refunds": [refund_json(r) for r in order.refunds],
+        # Payments for this order that did not count (duplicate, late, wrong amount): refunded at
+        # I'mport, or `unrefunded` when I'mport refused and the shop must return the money itself.
+        "stray_payments": [
+            {
+                "imp_uid": s.imp_uid,
+                "reason": s.reason,
+                "refunded": s.amount,
+                "unrefunded": s.unrefunded,
+                "at": iso(s.at),
+            }
+            for s in order.stray_payments
+        ],
         "points_earned": order.points_earned,
         "created_at": iso(order.created_at),
         "expires_at": iso(order.expires_at),

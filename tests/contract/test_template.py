@@ -263,7 +263,11 @@ def test_sweeper_runs_every_five_minutes(template):
 
 def test_alarms_watch_the_metrics_the_code_emits(template):
     env = template["Globals"]["Function"]["Environment"]["Variables"]
-    for alarm, metric in (("AmountMismatchAlarm", "AmountMismatch"), ("SweepErrorsAlarm", "SweepErrors")):
+    for alarm, metric in (
+        ("AmountMismatchAlarm", "AmountMismatch"),
+        ("SweepErrorsAlarm", "SweepErrors"),
+        ("StrayRefundRejectedAlarm", "StrayRefundRejected"),
+    ):
         props = template["Resources"][alarm]["Properties"]
         assert props["Namespace"] == env["POWERTOOLS_METRICS_NAMESPACE"]
         assert props["MetricName"] == metric

@@ -131,9 +131,12 @@ class StrayPayment:
     """A payment for this merchant_uid that was not (or no longer) the order's: refunded at I'mport."""
 
     imp_uid: str
-    amount: int
+    amount: int  # refunded at I'mport
     reason: str  # duplicate | late_success | amount_mismatch
     at: datetime
+    # Still at I'mport because it refused the refund (a paid virtual account needs the buyer's own
+    # account, reference §4.7): an operator must return it by hand.
+    unrefunded: int = 0
 
 
 @dataclass(frozen=True)

@@ -70,8 +70,8 @@ class Checkout:
     def list_orders(self, user_id: str, limit: int, cursor: str | None) -> OrderPage:
         return self._reads.list_orders(user_id, limit, cursor)
 
-    def get_order(self, user_id: str, merchant_uid: str) -> Order:
-        return self._reads.get_order(user_id, merchant_uid)
+    def get_order(self, user_id: str, merchant_uid: str, *, as_admin: bool = False) -> Order:
+        return self._reads.get_order(user_id, merchant_uid, as_admin=as_admin)
 
     def get_points(self, user_id: str) -> PointsSummary:
         return self._reads.get_points(user_id)

@@ -187,7 +187,7 @@ class Reconciler:
                 else:
                     self._void_quietly(p.imp_uid, order.merchant_uid)
                     refunded = 0
-                stray = StrayPayment(p.imp_uid, refunded, "amount_mismatch", now)
+                stray = self._stray(p, refunded, "amount_mismatch", now)
                 new = self._orders.apply(
                     roll_back(
                         order, OrderStatus.FAILED, reason="payment amount mismatch", now=now, stray=stray
@@ -200,7 +200,7 @@ class Reconciler:
                     p, "duplicate payment" if decision.reason == "duplicate" else "order no longer payable"
                 )
                 new = self._orders.apply(
-                    record_stray_payment(order, StrayPayment(p.imp_uid, refunded, decision.reason, now), now)
+                    record_stray_payment(order, self._stray(p, refunded, decision.reason, now), now)
                 )
                 logger.warning("stray payment refunded", extra={**log, "reason": decision.reason})
                 metric("DuplicatePayment" if decision.reason == "duplicate" else "LateSuccessRefunded")
@@ -223,6 +223,12 @@ class Reconciler:
                 )
                 return new
         raise AssertionError(f"unhandled decision {decision.action}")
+
+    @staticmethod
+    def _stray(p: PaymentFacts, refunded: int, reason: str, now: datetime) -> StrayPayment:
+        # A voided virtual account moved no money: nothing is left to refund for it.
+        left = max(p.cancellable, 0) - refunded if p.status == "paid" else 0
+        return StrayPayment(p.imp_uid, refunded, reason, now, unrefunded=left)
 
     def refund_whole(self, p: PaymentFacts, reason: str) -> int:
         """Refund everything still cancellable on a payment that must not count; the amount refunded.

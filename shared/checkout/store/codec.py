@@ -130,7 +130,13 @@ def order_doc(order: Order) -> dict[str, Any]:
         ],
         "pending_refund": None if order.pending_refund is None else _intent_out(order.pending_refund),
         "stray_payments": [
-            {"imp_uid": s.imp_uid, "amount": s.amount, "reason": s.reason, "at": dt_out(s.at)}
+            {
+                "imp_uid": s.imp_uid,
+                "amount": s.amount,
+                "reason": s.reason,
+                "at": dt_out(s.at),
+                "unrefunded": s.unrefunded,
+            }
             for s in order.stray_payments
         ],
         "points_earned": order.points_earned,
@@ -209,7 +215,9 @@ def order_from_attributes(item: Any) -> Order:
         ),
         pending_refund=_intent_in(doc["pending_refund"]) if doc.get("pending_refund") else None,
         stray_payments=tuple(
-            StrayPayment(s["imp_uid"], int(s["amount"]), s["reason"], dt_in(s["at"]))
+            StrayPayment(
+                s["imp_uid"], int(s["amount"]), s["reason"], dt_in(s["at"]), int(s.get("unrefunded", 0))
+            )
             for s in doc.get("stray_payments", [])
         ),
         points_earned=int(doc.get("points_earned", 0)),

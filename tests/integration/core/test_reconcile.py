@@ -215,3 +215,35 @@ def test_console_partial_cancel_is_recorded_as_a_cash_refund_without_lines(shop:
     payment = shop.gateway.get_payment(paid["imp_uid"])
     assert payment.status == "cancelled" and payment.cancel_amount == 20_000
     assert shop.stock("mug") == 5 and shop.balance("u1") == (5_000, 0)
+
+
+def test_a_forged_virtual_account_deposit_iamport_cannot_refund_is_left_visible(shop: Shop, placed) -> None:
+    from checkout import views
+    from checkout.errors import OrderNotFound
+
+    # A virtual account for the wrong amount, reported only once the money is in it.
+    issued = shop.sandbox.control.issue_vbank(placed.merchant_uid, 100, force=True)
+    shop.sandbox.control.deposit(issued["imp_uid"])
+
+    order = shop.checkout.complete_payment(issued["imp_uid"], placed.merchant_uid)
+
+    # I'mport cannot send a virtual account's money back without the buyer's own account (§4.7).
+    assert shop.gateway.get_payment(issued["imp_uid"]).status == "paid"
+    assert order.status is OrderStatus.FAILED
+    assert shop.stock("mug") == 5 and shop.balance("u1") == (5_000, 0)
+    assert shop.metrics.count("AmountMismatch") == 1 and shop.metrics.count("StrayRefundRejected") == 1
+    (stray,) = views.order_json(order)["stray_payments"]
+    assert (stray["imp_uid"], stray["reason"], stray["refunded"], stray["unrefunded"]) == (
+        issued["imp_uid"],
+        "amount_mismatch",
+        0,
+        100,
+    )
+    assert shop.checkout.complete_payment(issued["imp_uid"], placed.merchant_uid).version == order.version
+    # The buyer and an admin see it; nobody else does.
+    assert shop.checkout.get_order("u1", placed.merchant_uid).stray_payments == order.stray_payments
+    assert (
+        shop.checkout.get_order("ops", placed.merchant_uid, as_admin=True).stray_payments[0].unrefunded == 100
+    )
+    with pytest.raises(OrderNotFound):
+        shop.checkout.get_order("u2", placed.merchant_uid)

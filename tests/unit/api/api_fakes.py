@@ -102,8 +102,8 @@ class FakeCheckout:
         self._call("list_orders", user_id, limit, cursor)
         return OrderPage((sample_order(user_id, OrderStatus.PAID),), next_cursor="eyJrIjoxfQ")
 
-    def get_order(self, user_id: str, merchant_uid: str) -> Order:
-        self._call("get_order", user_id, merchant_uid)
+    def get_order(self, user_id: str, merchant_uid: str, *, as_admin: bool = False) -> Order:
+        self._call("get_order", user_id, merchant_uid, as_admin)
         return sample_order(user_id, OrderStatus.PAID)
 
     def get_points(self, user_id: str) -> PointsSummary:

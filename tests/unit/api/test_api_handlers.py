@@ -346,7 +346,15 @@ def test_someone_elses_order_is_404(handler, facade):
     reply = invoke(handler("orders"), sample_event("orders/get-order.json"))
     assert reply.status == 404
     assert reply.error_code == "order_not_found"
-    assert facade.called("get_order") == (BUYER, MERCHANT_UID)
+    assert facade.called("get_order") == (BUYER, MERCHANT_UID, False)
+
+
+def test_an_admin_may_read_any_order(handler, facade):
+    event = sample_event("orders/get-order.json")
+    event["requestContext"]["authorizer"]["jwt"]["claims"]["cognito:groups"] = "[admin]"
+    reply = invoke(handler("orders"), event)
+    assert reply.status == 200
+    assert facade.called("get_order") == (BUYER, MERCHANT_UID, True)
 
 
 def test_points_balance_and_ledger(handler, facade):

@@ -8,7 +8,15 @@ import pytest
 from pydantic import ValidationError
 
 from checkout.config import ConfigError, Settings
-from checkout.domain.order import Cart, CartItem, LineQuantity, Product, RefundRecord, VbankAccount
+from checkout.domain.order import (
+    Cart,
+    CartItem,
+    LineQuantity,
+    Product,
+    RefundRecord,
+    StrayPayment,
+    VbankAccount,
+)
 from checkout.domain.points import LedgerEntry, LedgerKind
 from checkout.domain.status import OrderStatus
 from checkout.inputs import CartItemInput, CompletePaymentInput, CreateOrderInput, RefundInput, WebhookInput
@@ -126,8 +134,18 @@ def test_order_json_is_the_public_shape() -> None:
         paid_at=NOW,
         refunds=(RefundRecord("r1", 10_000, 0, 100, (LineQuantity("mug", 1),), NOW),),
         vbank=VbankAccount("KB", "123-456", "(주)상점", NOW),
+        stray_payments=(StrayPayment("imp_2", 0, "late_success", NOW, unrefunded=20_000),),
     )
     body = order_json(order)
+    assert body["stray_payments"] == [
+        {
+            "imp_uid": "imp_2",
+            "reason": "late_success",
+            "refunded": 0,
+            "unrefunded": 20_000,
+            "at": "2025-03-01T12:00:00Z",
+        }
+    ]
     assert body["status"] == "paid" and body["created_at"] == "2025-03-01T12:00:00Z"
     assert body["lines"][0] == {
         "product_id": "mug",
