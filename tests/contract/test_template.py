@@ -255,6 +255,12 @@ def test_credentials_are_readable_only_from_their_two_parameters(template):
 # ---------------------------------------------------------------- operations
 
 
+def test_traces_do_not_copy_replies_with_buyer_data(template):
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
+    assert "POWERTOOLS_LOGGER_LOG_EVENT" not in env  # request bodies carry the same data
+
+
 def test_sweeper_runs_every_five_minutes(template):
     events = _functions(template)["ReconcileFunction"]["Properties"]["Events"]
     (schedule,) = [e for e in events.values() if e["Type"] in ("Schedule", "ScheduleV2")]
