@@ -112,6 +112,7 @@ def test_forged_amount_is_cancelled_at_iamport_and_the_order_fails(shop: Shop, p
     assert payment.status == "cancelled" and payment.cancel_amount == 100
     assert [s.reason for s in order.stray_payments] == ["amount_mismatch"]
     assert shop.stock("mug") == 5 and shop.balance("u1") == (5_000, 0)
+    assert shop.cart("u1") == {"mug": 2}
     assert shop.metrics.count("AmountMismatch") == 1
     again = shop.checkout.complete_payment(forged["imp_uid"], placed.merchant_uid)
     assert again.version == order.version
