@@ -190,9 +190,6 @@ class Order:
     def line(self, product_id: str) -> OrderLine | None:
         return next((line for line in self.lines if line.product_id == product_id), None)
 
-    def knows_payment(self, imp_uid: str) -> bool:
-        return imp_uid == self.imp_uid or any(s.imp_uid == imp_uid for s in self.stray_payments)
-
     def sweep_at(self) -> datetime | None:
         """When the sweeper must look at this order, or None when it never needs to (sparse index)."""
         if self.pending_refund is not None:

@@ -23,12 +23,12 @@ S = OrderStatus
 
 # Orders that still wait for money: the sweeper watches them, stock and points stay reserved.
 OPEN = frozenset({S.READY, S.AWAITING_DEPOSIT})
-# Orders whose money arrived and can (still) be refunded.
+# Orders whose money arrived and can (still) be refunded. Nothing more happens to the other statuses
+# (cancelled, failed, expired), except refunding a stray payment that arrives late.
 REFUNDABLE = frozenset({S.PAID, S.PARTIALLY_CANCELLED})
-# Nothing more happens to these, except refunding a stray payment that arrives late.
-FINAL = frozenset({S.CANCELLED, S.FAILED, S.EXPIRED})
 
-# target status -> the statuses it may be reached from
+# target status -> the statuses it may be reached from. A new order starts `ready`, or `paid` when
+# points cover the whole total (see transitions.open_order).
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.AWAITING_DEPOSIT: frozenset({S.READY}),
     S.PAID: frozenset({S.READY, S.AWAITING_DEPOSIT}),
@@ -37,9 +37,6 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.FAILED: frozenset({S.READY, S.AWAITING_DEPOSIT}),
     S.EXPIRED: frozenset({S.READY, S.AWAITING_DEPOSIT}),
 }
-
-# A brand-new order starts here: `ready`, or `paid` when points cover the whole total.
-INITIAL = frozenset({S.READY, S.PAID})
 
 
 def allowed_from(target: OrderStatus) -> frozenset[OrderStatus]:

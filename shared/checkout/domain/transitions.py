@@ -6,9 +6,10 @@ each one atomic and conditional; nothing here talks to AWS or I'mport.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
-from checkout.domain.order import LineQuantity, Order, RefundIntent, RefundRecord, StrayPayment, VbankAccount
+from checkout.domain.order import Order, RefundIntent, RefundRecord, StrayPayment, VbankAccount
 from checkout.domain.points import LedgerEntry, LedgerKind, PointsMove, earned_points
 from checkout.domain.status import OrderStatus, allowed_from
 from checkout.domain.transition import CartMove, StockMove, Transition
@@ -131,13 +132,7 @@ def complete_refund(
     """Saga step 3: the cash is back at the buyer; restore stock and points, record, clear the intent."""
     refunded = {line.product_id: line.quantity for line in intent.lines}
     lines = tuple(
-        line.__class__(
-            line.product_id,
-            line.name,
-            line.price,
-            line.quantity,
-            line.refunded_quantity + refunded.get(line.product_id, 0),
-        )
+        replace(line, refunded_quantity=line.refunded_quantity + refunded.get(line.product_id, 0))
         for line in order.lines
     )
     record = RefundRecord(
@@ -175,11 +170,3 @@ def record_stray_payment(order: Order, stray: StrayPayment, now: datetime) -> Tr
     """A second payment for this order was refunded at I'mport: keep the evidence on the order."""
     new = _next(order, now, stray_payments=(*order.stray_payments, stray))
     return Transition(order=new, expected_version=order.version, from_statuses=frozenset({order.status}))
-
-
-def remaining_lines(order: Order) -> tuple[LineQuantity, ...]:
-    return tuple(
-        LineQuantity(line.product_id, line.remaining_quantity)
-        for line in order.lines
-        if line.remaining_quantity > 0
-    )
