@@ -135,3 +135,29 @@ def test_an_idempotency_key_of_a_crashed_attempt_can_be_claimed_after_it_expires
     records.claim("k2", "hash-a", now=now, in_progress_s=5, ttl_s=3600)
     assert records.claim("k2", "hash-a", now=now + 1, in_progress_s=5, ttl_s=3600) is not None
     assert records.claim("k2", "hash-a", now=now + 6, in_progress_s=5, ttl_s=3600) is None
+
+
+def test_all_tables_share_one_dynamodb_client_built_once_per_container(settings, monkeypatch) -> None:
+    import botocore.session
+
+    from checkout.store import build_store
+
+    built: list[str] = []
+    create_client = botocore.session.Session.create_client
+
+    def counting(self, service_name, *args, **kwargs):
+        built.append(service_name)
+        return create_client(self, service_name, *args, **kwargs)
+
+    monkeypatch.setattr(botocore.session.Session, "create_client", counting)
+    store = build_store(settings)
+
+    # What a cold create_order touches: catalogue, cart, an order transaction, points, idempotency.
+    store.catalog.get_products(["a-mug"])
+    store.carts.list_items("u1")
+    store.orders.apply(open_order(new_order([])))
+    store.orders.get("ord_test_1")
+    store.points.balance("u1")
+    store.idempotency.get("key")
+
+    assert built == ["dynamodb"]
