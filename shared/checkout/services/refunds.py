@@ -132,9 +132,14 @@ class RefundService:
                 logger.info("refund already at I'mport; recording it", extra=log)
                 return _latest_cancellation(payment)
             if left != intent.checksum:
-                # Someone cancelled part of the payment outside this saga: our checksum would be refused.
+                # Someone cancelled part of the payment outside this saga (less than our cash, or the
+                # balance would show ours as done), so ours never left and its checksum is stale. Drop
+                # the intent: the outside cancel is then recorded by reconcile, and the buyer may retry.
                 logger.error("payment balance moved outside the refund", extra={**log, "cancellable": left})
-                raise RefundRejected("the payment changed at I'mport since the refund began; contact support")
+                self._abandon(order, intent)
+                raise RefundRejected(
+                    "the payment changed at I'mport since the refund began; retry the refund"
+                )
         account = intent.refund_account
         try:
             payment = self._gateway.cancel(

@@ -224,3 +224,34 @@ def test_a_refund_whose_cancel_never_reached_iamport_is_cancelled_on_resume(shop
 
     assert [r.amount for r in order.refunds] == [5_000]
     assert shop.gateway.get_payment(paid.imp_uid).cancel_amount == 5_000
+
+
+def test_a_pending_refund_overtaken_by_a_console_cancel_is_dropped_so_both_can_be_recorded(
+    shop: Shop, paid
+) -> None:
+    from checkout.errors import GatewayUnavailable, RefundRejected
+    from checkout.inputs import WebhookInput
+
+    class Unreachable:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(shop.gateway, name)
+
+        def cancel(self, **kwargs: Any) -> Any:
+            raise GatewayUnavailable("I'mport unreachable")
+
+    broken = build_checkout(shop.settings, store=shop.store, gateway=Unreachable(), clock=shop.clock)
+    with pytest.raises(GatewayUnavailable):
+        broken.refund(BUYER, paid.merchant_uid, refund_input({"mug": 1}), "r-7")  # 10000 never sent
+    shop.sandbox.control.console_cancel(paid.imp_uid, amount=3_000)  # the shop refunds 3000 by hand
+
+    # The intent's checksum (20000) is stale now, and its cash provably never left: drop it.
+    with pytest.raises(RefundRejected):
+        shop.checkout.refund(BUYER, paid.merchant_uid, refund_input({"mug": 1}), "r-7")
+    assert shop.store.orders.get(paid.merchant_uid).pending_refund is None
+
+    note = WebhookInput(imp_uid=paid.imp_uid, merchant_uid=paid.merchant_uid, status="cancelled")
+    assert [r.amount for r in shop.checkout.handle_webhook(note).refunds] == [3_000]
+    order = shop.checkout.refund(BUYER, paid.merchant_uid, refund_input({"mug": 1}), "r-8")
+    assert [r.amount for r in order.refunds] == [3_000, 10_000]
+    assert shop.gateway.get_payment(paid.imp_uid).cancel_amount == 13_000
+    assert shop.stock("mug") == 4
