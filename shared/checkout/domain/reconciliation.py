@@ -83,11 +83,10 @@ def decide(order: Order, payment: PaymentFacts) -> Decision:
 
 def _decide_open(order: Order, p: PaymentFacts) -> Decision:
     bound_elsewhere = order.imp_uid is not None and p.imp_uid != order.imp_uid
+    mismatch = f"paid {p.amount} {p.currency}, expected {order.amount} KRW"
     if p.status == "paid":
         if not verify(order, p):
-            return Decision(
-                Action.CANCEL_MISMATCH, f"paid {p.amount} {p.currency}, expected {order.amount} KRW"
-            )
+            return Decision(Action.CANCEL_MISMATCH, mismatch)
         return Decision(Action.PAY)
     if p.status == "ready":
         if not p.is_issued_vbank:
@@ -104,6 +103,10 @@ def _decide_open(order: Order, p: PaymentFacts) -> Decision:
         if bound_elsewhere:
             # An older attempt failing says nothing about the account the buyer is paying into.
             return Decision(Action.NOTHING, "another attempt of this order is pending")
+        if p.status == "cancelled" and not verify(order, p):
+            # A mismatched payment already refunded (by a racing report, or one that died before its
+            # write) is still a forgery: flagged and recorded like one, not passed off as a failure.
+            return Decision(Action.CANCEL_MISMATCH, mismatch)
         return Decision(Action.FAIL, p.fail_reason or f"payment {p.status}")
     return Decision(Action.NOTHING, f"payment status {p.status!r} is not final")
 

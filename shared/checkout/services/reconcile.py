@@ -226,9 +226,10 @@ class Reconciler:
 
     @staticmethod
     def _stray(p: PaymentFacts, refunded: int, reason: str, now: datetime) -> StrayPayment:
+        # `refunded`: what this report got back; the payment may already have been (partly) cancelled.
         # A voided virtual account moved no money: nothing is left to refund for it.
         left = max(p.cancellable, 0) - refunded if p.status == "paid" else 0
-        return StrayPayment(p.imp_uid, refunded, reason, now, unrefunded=left)
+        return StrayPayment(p.imp_uid, p.cancel_amount + refunded, reason, now, unrefunded=left)
 
     def refund_whole(self, p: PaymentFacts, reason: str) -> int:
         """Refund everything still cancellable on a payment that must not count; the amount refunded.

@@ -248,3 +248,23 @@ def test_a_forged_virtual_account_deposit_iamport_cannot_refund_is_left_visible(
     )
     with pytest.raises(OrderNotFound):
         shop.checkout.get_order("u2", placed.merchant_uid)
+
+
+def test_a_forged_payment_already_refunded_when_reported_is_recorded_as_a_mismatch(
+    shop: Shop, placed
+) -> None:
+    # What a report racing another one sees once the other has refunded the forgery (or what is left
+    # after a report died between the refund and its write).
+    forged = shop.sandbox.control.pay(placed.merchant_uid, 100, force=True)
+    shop.gateway.cancel(imp_uid=forged["imp_uid"], amount=100, checksum=100, reason="amount does not match")
+
+    order = shop.checkout.complete_payment(forged["imp_uid"], placed.merchant_uid)
+
+    assert order.status is OrderStatus.FAILED and order.version == placed.version + 1
+    assert order.failure_reason == "payment amount mismatch"
+    assert [(s.imp_uid, s.amount, s.reason, s.unrefunded) for s in order.stray_payments] == [
+        (forged["imp_uid"], 100, "amount_mismatch", 0)
+    ]
+    assert len(shop.gateway.get_payment(forged["imp_uid"]).cancel_history) == 1  # not cancelled again
+    assert shop.metrics.count("AmountMismatch") == 1
+    assert shop.stock("mug") == 5 and shop.balance("u1") == (5_000, 0)

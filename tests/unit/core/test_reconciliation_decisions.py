@@ -114,3 +114,11 @@ def test_part_of_the_cash_cancelled_at_iamport_is_a_partial_cancel_recorded_once
     # Cash fully cancelled at I'mport is the whole-order console cancel, with stock and points back.
     emptied = a_payment(paid, cancel_amount=20_000)
     assert decide(recorded, emptied).action is Action.CONSOLE_CANCEL
+
+
+def test_a_mismatched_payment_already_refunded_is_still_a_mismatch_not_a_plain_failure() -> None:
+    order = an_order()
+    refunded = a_payment(order, amount=1_000, cancel_amount=1_000, status="cancelled")
+    assert decide(order, refunded).action is Action.CANCEL_MISMATCH
+    cancelled_in_time = a_payment(order, cancel_amount=order.amount, status="cancelled")
+    assert decide(order, cancelled_in_time).action is Action.FAIL
