@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # Lambda runs python3.12: prefer it for the venv when present; the code also runs on 3.11.
-PYTHON ?= $(shell command -v python3.12 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.12*/bin/python3 2>/dev/null | tail -n 1 || command -v python3)
+PYTHON ?= $(shell bash tools/find-python.sh)
 VENV := .venv
 PY := $(VENV)/bin/python
 CACHE := .cache
@@ -25,6 +25,7 @@ help:
 	@echo "make lint   - ruff and mypy"
 
 $(VENV)/.installed: requirements-dev.txt shared/requirements.txt requirements-nodeps.txt
+	@test -n "$(PYTHON)" || { echo "error: Python 3.11+ not found (3.12 preferred); install it and retry"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt
