@@ -188,17 +188,19 @@ def test_a_virtual_account_reported_concurrently_awaits_its_deposit_once_then_is
 
 
 def test_a_forged_amount_reported_concurrently_by_every_channel_fails_the_order_and_refunds_once(
-    stack: Any, buyer: Buyer, stored: StoredState, iamport: Iamport
+    stack: Any, buyer: Buyer, stored: StoredState, iamport: Iamport, metrics: MetricLog
 ) -> None:
     product_id, order, payment = place_order(
         buyer, stored, price=15_800, stock=5, quantity=2, points=3_000, pay_method="card"
     )
     merchant_uid = order["merchant_uid"]  # 31600 - 3000 = 28600 expected, 1000 actually paid
+    version_before = int(stored.order(merchant_uid)["version"])
     # A tampered window pays 1000 won, past the pre-registered amount; its notification is lost.
     iamport.drop_next_webhook_to(payment["notice_url"])
     forged = iamport.control.pay(merchant_uid, 1_000, force=True, notice_url=payment["notice_url"])
     imp_uid = forged["imp_uid"]
     assert forged["status"] == "paid"
+    before = metrics.reading()
 
     replies = rounds(lambda: all_channels(stack.api_url, imp_uid, merchant_uid, "paid"), 3)
 
@@ -215,18 +217,17 @@ def test_a_forged_amount_reported_concurrently_by_every_channel_fails_the_order_
     assert at_iamport["status"] == "cancelled"
     assert at_iamport["cancel_amount"] == 1_000
     assert len(at_iamport["cancel_history"]) == 1, at_iamport["cancel_history"]
-    assert [(s["imp_uid"], int(s["amount"])) for s in final["doc"]["stray_payments"]] == [(imp_uid, 1_000)]
+    assert [(s["imp_uid"], int(s["amount"]), s["reason"]) for s in final["doc"]["stray_payments"]] == [
+        (imp_uid, 1_000, "amount_mismatch")
+    ]
+    # One move to failed, flagged as a forgery once (the alarm), never mistaken for a late payment.
+    assert int(final["version"]) == version_before + 1
+    assert final["doc"]["failure_reason"] == "payment amount mismatch"
+    counted = metrics.since(before)
+    assert counted["AmountMismatch"] == 1
+    assert counted.get("LateSuccessRefunded", 0) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "reconcile decides FAIL ('payment cancelled') for a mismatched payment that is already refunded at "
-        "I'mport: no AmountMismatch, no stray record. Concurrently, a racing report that refunded it then "
-        "re-decides on its stale 'paid' facts and records the refund as late_success in a second write."
-    ),
-)
 def test_a_forged_payment_already_refunded_when_reported_is_still_recorded_as_a_mismatch(
     stack: Any, buyer: Buyer, stored: StoredState, iamport: Iamport, metrics: MetricLog
 ) -> None:
