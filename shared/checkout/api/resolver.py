@@ -11,6 +11,7 @@ import binascii
 import json
 import os
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -194,6 +195,26 @@ def build_resolver(*, site_origin: str | None = None) -> CheckoutResolver:
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:
+        # A refusal from I'mport the checkout could not expect (revoked API key, an unknown business
+        # error on a lookup) is upstream's fault, not the buyer's and not a bug here. The gateway module
+        # is looked up, not imported: it is loaded whenever one of its errors exists, and handlers that
+        # never call I'mport must not pay for the import.
+        gateway_errors = sys.modules.get("checkout.gateway.errors")
+        if gateway_errors is not None and isinstance(exc, gateway_errors.IamportError):
+            logger.error(
+                "I'mport refused a call the request needed",
+                extra={
+                    "error": type(exc).__name__,
+                    "http_status": exc.http_status,
+                    "iamport_code": exc.iamport_code,
+                    "iamport_message": exc.iamport_message,
+                },
+            )
+            return error_response(
+                502,
+                "payment_gateway_error",
+                "The payment service refused the request. Please try again later.",
+            )
         logger.exception("unhandled error while serving the request")
         return error_response(500, "internal_error", "Something went wrong on our side. Please try again.")
 

@@ -149,6 +149,24 @@ def test_unexpected_failure_is_500_json_and_logged(monkeypatch):
     assert logged == ["unhandled error while serving the request"]
 
 
+@pytest.mark.parametrize("refusal", ["auth", "rejected"])
+def test_an_unexpected_iamport_refusal_is_a_502_not_a_500(monkeypatch, refusal):
+    import checkout.api.resolver as resolver
+    from checkout.gateway.errors import IamportAuthError, IamportRejected
+
+    error = (
+        IamportAuthError("Unauthorized", http_status=401, code=-1)
+        if refusal == "auth"
+        else IamportRejected("알 수 없는 오류", http_status=200, code=1)
+    )
+    logged: list[str] = []
+    monkeypatch.setattr(resolver.logger, "error", lambda msg, *a, **k: logged.append(msg))
+    status, _, body = _call(_app(error), http_event("POST", "/boom"))
+    assert status == 502
+    assert body["error"]["code"] == "payment_gateway_error"
+    assert logged == ["I'mport refused a call the request needed"]
+
+
 def test_cors_headers_answer_the_sites_origin():
     event = http_event("GET", "/orders", headers={"origin": "https://shop.example.test"})
     status, headers, _ = _call(_app(), event)
