@@ -320,3 +320,32 @@ def test_handlers_import_without_boto3_or_the_gateway(template):
             [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60, check=True
         )
         assert result.stdout.strip() == "", f"{lid} imports {result.stdout.strip()} at module load"
+
+
+@pytest.mark.parametrize(
+    ("site_url", "site_origin", "expected"),
+    [
+        ("https://shop.example.com/store", "", ["https://shop.example.com"]),
+        (
+            "https://shop.example.com",
+            "https://a.example.com,https://b.example.com",
+            ["https://a.example.com", "https://b.example.com"],
+        ),
+    ],
+)
+def test_cors_allows_the_sites_origin_only_never_any_origin(template, site_url, site_origin, expected):
+    from local.intrinsics import LocalValues, evaluate_conditions, resolve
+
+    params = {name: spec.get("Default", "") for name, spec in template["Parameters"].items()}
+    params |= {"SiteUrl": site_url, "SiteOrigin": site_origin, "DeploySite": "false"}
+    local = LocalValues(
+        region="ap-northeast-2",
+        api_url="https://api.example.com",
+        parameters=params,
+        resources={lid: lid for lid in template["Resources"]},
+    )
+    evaluate_conditions(template["Conditions"], local)
+    api = template["Resources"]["HttpApi"]["Properties"]
+    assert resolve(api["CorsConfiguration"]["AllowOrigins"], local) == expected
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert resolve(env["SITE_ORIGIN"], local).split(",") == expected
