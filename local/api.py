@@ -173,7 +173,7 @@ class ApiGateway:
 
 
 def _handler_class(
-    gateway: ApiGateway, on_access: Callable[[str], None] | None
+    gateway: ApiGateway, on_access: Callable[[str], None] | None, server_port: int
 ) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -198,7 +198,7 @@ def _handler_class(
                 headers=list(self.headers.items()),
                 body=body,
                 source_ip=self.client_address[0],
-                server_port=self.server.server_address[1],
+                server_port=server_port,
                 protocol=self.request_version,
             )
             try:
@@ -250,4 +250,5 @@ def make_server(host: str, port: int) -> ApiServer:
 
 
 def attach(server: ApiServer, gateway: ApiGateway, on_access: Callable[[str], None] | None = None) -> None:
-    server.RequestHandlerClass = _handler_class(gateway, on_access)
+    # The server is already bound (make_server), so its port is the one requests arrive on.
+    server.RequestHandlerClass = _handler_class(gateway, on_access, server.server_port)

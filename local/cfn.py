@@ -7,6 +7,7 @@ Short-form intrinsics (`!Ref X`, `!Sub ...`, `!GetAtt A.B`) become their long fo
 from __future__ import annotations
 
 import pathlib
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import yaml
@@ -19,7 +20,7 @@ class _CfnLoader(yaml.SafeLoader):
     pass
 
 
-def _intrinsic(tag: str):  # type: ignore[no-untyped-def]
+def _intrinsic(tag: str) -> Callable[[yaml.SafeLoader, yaml.Node], dict[str, Any]]:
     name = "Ref" if tag == "Ref" else f"Fn::{tag}"
 
     def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
@@ -66,5 +67,5 @@ def load_template(path: pathlib.Path = TEMPLATE) -> dict[str, Any]:
     return data
 
 
-def resources_of_type(template: dict[str, Any], *types: str) -> dict[str, dict[str, Any]]:
+def resources_of_type(template: Mapping[str, Any], *types: str) -> dict[str, dict[str, Any]]:
     return {lid: res for lid, res in template["Resources"].items() if res.get("Type") in types}

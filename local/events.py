@@ -178,8 +178,8 @@ def lambda_response(result: Any) -> HttpResponse:
     """The HTTP response API Gateway derives from a 2.0 handler's return value."""
     if not isinstance(result, dict) or "statusCode" not in result:
         # No statusCode: API Gateway assumes 200, application/json, and the return value as the body.
-        body = result if isinstance(result, str) else json.dumps(result)
-        return HttpResponse(200, [("content-type", "application/json")], body.encode())
+        text = result if isinstance(result, str) else json.dumps(result)
+        return HttpResponse(200, [("content-type", "application/json")], text.encode())
     try:
         status = int(result["statusCode"])
     except (TypeError, ValueError) as exc:

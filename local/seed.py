@@ -13,6 +13,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypedDict
 
 CATALOG = pathlib.Path(__file__).resolve().parent / "catalog.json"
 DEMO_USER = "dev-user"
@@ -26,7 +27,14 @@ class SeedReport:
     points_granted: int
 
 
-def read_catalog(path: pathlib.Path = CATALOG) -> list[dict[str, object]]:
+class CatalogEntry(TypedDict):
+    product_id: str
+    name: str
+    price: int  # KRW
+    stock: int
+
+
+def read_catalog(path: pathlib.Path = CATALOG) -> list[CatalogEntry]:
     products = json.loads(path.read_text(encoding="utf-8"))["products"]
     for p in products:
         if not isinstance(p.get("price"), int) or not isinstance(p.get("stock"), int) or p["price"] <= 0:
@@ -64,10 +72,10 @@ def seed(
                 Product(
                     str(p["product_id"]),
                     str(p["name"]),
-                    int(p["price"]),  # type: ignore[call-overload]
+                    int(p["price"]),
                     int(p["stock"]),
                 )
-            )  # type: ignore[call-overload]
+            )
             loaded += 1
     granted = 0
     if demo_user and demo_points > 0:

@@ -142,11 +142,14 @@ class JwtVerifier:
         if key is None or header.get("alg") != "RS256":
             raise TokenRejected("the token's signing key is unknown")
         public_key = jwt.algorithms.RSAAlgorithm.from_jwk(json.dumps(key))
+        if not isinstance(public_key, rsa.RSAPublicKey):
+            # A JWKS entry carrying private parameters cannot verify a signature: trust only public keys.
+            raise TokenRejected("the token's signing key is unknown")
         try:
             claims = jwt.decode(
                 token,
                 public_key,
-                algorithms=["RS256"],  # type: ignore[arg-type]
+                algorithms=["RS256"],
                 options={
                     "verify_aud": False,
                     "verify_iss": False,
