@@ -56,7 +56,7 @@ chromium:
 
 setup: $(VENV)/.installed java $(DDB_JAR) $(SPEC) $(VUE)
 
-test: setup chromium
+test: setup chromium lint
 	$(PY) -m pytest -q
 
 test-unit: setup
@@ -88,7 +88,7 @@ deploy-site: $(VENV)/.installed $(VUE)
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy shared/checkout
+	$(PY) -m mypy shared/checkout local sandbox tools
 
 clean:
 	rm -rf $(VENV) $(CACHE) .local test-artifacts web/vendor
