@@ -496,3 +496,38 @@ def test_real_refusals_fit_the_error_body_documented_for_their_status(document, 
     _assert_fits(document, "ErrorBody", json.loads(reply["body"]))
     if status == 422:
         assert json.loads(reply["body"])["error"]["details"][0]["field"] == "quantity"
+
+
+class _WebhookFacade:
+    """Answers a notification the way the checkout does: an order, or None for an unknown one."""
+
+    def __init__(self, order: Order | None) -> None:
+        self.order = order
+
+    def handle_webhook(self, note: Any) -> Order | None:
+        return self.order
+
+
+@pytest.mark.parametrize("known", [True, False], ids=["settled-order", "unknown-order"])
+def test_real_webhook_acknowledgements_fit_the_documented_schema(document, monkeypatch, known):
+    from checkout.config import load_settings
+
+    for table in ("PRODUCTS", "CARTS", "ORDERS", "POINTS", "IDEMPOTENCY"):
+        monkeypatch.setenv(f"{table}_TABLE", f"checkout-{table.lower()}")
+    monkeypatch.setenv("PUBLIC_API_URL", "https://api.example.test")
+    monkeypatch.setenv("SITE_URL", "https://shop.example.test")
+    monkeypatch.setenv("WEBHOOK_ALLOWED_IPS", "203.0.113.7")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    load_settings.cache_clear()
+    try:
+        webhook = _handler("webhook")
+        order = _order(status=OrderStatus.PAID, imp_uid="imp_284617395021") if known else None
+        monkeypatch.setattr(webhook, "get_checkout", lambda: _WebhookFacade(order))
+        note = '{"imp_uid": "imp_284617395021", "merchant_uid": "ord_20260101_8f3a2c1b9d", "status": "paid"}'
+        reply = webhook.app.resolve(_event("POST", "/iamport/webhook", "/iamport/webhook", note, {}), None)
+    finally:
+        load_settings.cache_clear()
+    assert reply["statusCode"] == 200
+    ack = json.loads(reply["body"])
+    assert ack["status"] == ("ok" if known else "ignored")
+    _assert_fits(document, "WebhookAck", ack)
