@@ -349,3 +349,20 @@ def test_cors_allows_the_sites_origin_only_never_any_origin(template, site_url, 
     assert resolve(api["CorsConfiguration"]["AllowOrigins"], local) == expected
     env = template["Globals"]["Function"]["Environment"]["Variables"]
     assert resolve(env["SITE_ORIGIN"], local).split(",") == expected
+
+
+def test_cors_of_a_hosted_site_without_site_url_is_the_distribution(template):
+    from local.intrinsics import LocalValues, evaluate_conditions, resolve
+
+    params = {name: spec.get("Default", "") for name, spec in template["Parameters"].items()}
+    params |= {"SiteUrl": "", "SiteOrigin": "", "DeploySite": "true"}
+    local = LocalValues(
+        region="ap-northeast-2",
+        api_url="https://api.example.com",
+        parameters=params,
+        resources={lid: lid for lid in template["Resources"]},
+        attributes={("SiteDistribution", "DomainName"): "d111.cloudfront.net"},
+    )
+    evaluate_conditions(template["Conditions"], local)
+    api = template["Resources"]["HttpApi"]["Properties"]
+    assert resolve(api["CorsConfiguration"]["AllowOrigins"], local) == ["https://d111.cloudfront.net"]
