@@ -21,7 +21,8 @@ class _CfnLoader(yaml.SafeLoader):
 
 
 def _intrinsic(tag: str) -> Callable[[yaml.SafeLoader, yaml.Node], dict[str, Any]]:
-    name = "Ref" if tag == "Ref" else f"Fn::{tag}"
+    # `!Ref` and `!Condition` are the two short forms whose long form has no "Fn::" prefix.
+    name = tag if tag in ("Ref", "Condition") else f"Fn::{tag}"
 
     def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
         if isinstance(node, yaml.ScalarNode):
