@@ -19,6 +19,7 @@ import json
 import re
 import urllib.parse
 import uuid
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -147,6 +148,9 @@ def reply_problems(route: ApiRoute, request: Request, reply: Reply) -> list[str]
         raw_path = request.target.split("?", 1)[0]
         if status in (401, 403) and route.public:
             return [f"{status}: the gateway refused a token on the public route {route.key}"]
+        if status in (401, 403) and request.caller in SIGNED_IN:
+            # Not the product's fault, but the case never reached the input it was written for.
+            return [f"{status}: the gateway refused the {request.caller} token, a valid one"]
         if status == 404 and route_pattern(route).match(raw_path):
             return [f"404 Not Found from the gateway although {raw_path} matches {route.key}"]
         return []
@@ -191,6 +195,8 @@ def raw_token(shop: Shop, caller: str) -> str | None:
 
 
 CALLERS_WITH_NO_ACCESS = ("anonymous", "expired", "unsigned", "tampered", "bearer-only", "not-a-jwt", "basic")
+# Callers whose token the API's authorizer must accept.
+SIGNED_IN = ("buyer", "stranger", "unicode-sub", "odd-sub", "victim")
 CALLERS_WITH_NO_DATA = ("stranger", "unicode-sub", "odd-sub", "no-scheme")
 
 
@@ -258,12 +264,14 @@ class Probe:
         self.route = route
         self.failures: list[Failure] = []
         self.sent = 0
+        self.statuses: defaultdict[str, Counter[int]] = defaultdict(Counter)  # case kind -> status -> count
         self._last: Snapshot = shop.tables.snapshot()
         self._errors_seen = len(shop.log.errors())
 
     def send(self, label: str, request: Request) -> Failure | None:
         reply = self.shop.client.send(request)
         self.sent += 1
+        self.statuses[label.split(":", 1)[0]][reply.status] += 1
         problems = reply_problems(self.route, request, reply)
         after = self.shop.tables.snapshot()
         changes = describe_changes(self._last, after)
@@ -381,6 +389,29 @@ def query_faults(route: ApiRoute) -> list[tuple[str, str]]:
         (
             "merchant-uid-garbage",
             "merchant_uid=" + encode_segment("../../x") + "&imp_uid=" + encode_segment("🙂"),
+        ),
+    ]
+
+
+def redirect_queries(shop: Shop) -> list[tuple[str, str]]:
+    """The m_redirect_url's query as a broken or forged payment window might send it."""
+    ready, paid = shop.ready_order["merchant_uid"], shop.paid_order["merchant_uid"]
+    paid_imp_uid = shop.paid_order["imp_uid"]
+    return [
+        ("redirect-no-imp-uid", f"merchant_uid={ready}"),
+        ("redirect-null-imp-uid", f"merchant_uid={ready}&imp_uid=null"),
+        ("redirect-unknown-payment", f"merchant_uid={ready}&imp_uid=imp_fuzz0000"),
+        ("redirect-other-orders-payment", f"merchant_uid={ready}&imp_uid={paid_imp_uid}&imp_success=true"),
+        ("redirect-long-imp-uid", f"merchant_uid={ready}&imp_uid=" + "i" * 33),
+        ("redirect-long-merchant-uid", "merchant_uid=" + "m" * 41),
+        ("redirect-two-merchant-uids", f"merchant_uid={ready}&merchant_uid={paid}"),
+        ("redirect-blank-merchant-uid", "merchant_uid=%20%20"),
+        ("redirect-emoji-merchant-uid", "merchant_uid=" + encode_segment("🙂")),
+        ("redirect-unknown-order", "merchant_uid=fuzz-no-such-order&imp_uid=" + paid_imp_uid),
+        (
+            "redirect-window-junk",
+            f"merchant_uid={paid}&imp_uid={paid_imp_uid}&imp_success=maybe&error_code=%00&error_msg="
+            + encode_segment(LONG),
         ),
     ]
 
@@ -727,6 +758,9 @@ def table_cases(shop: Shop, route: ApiRoute) -> list[tuple[str, Request]]:
     if route.key == "GET /orders":
         for label, cursor in crafted_cursors(shop):
             add(f"query:{label}", query=f"cursor={cursor}")
+    if route.key == "GET /payments/complete":
+        for label, query in redirect_queries(shop):
+            add(f"query:{label}", query=query)
     harmless_path = fields.harmless_path(shop) if fields and fields.harmless_path else path
     harmless_caller = (fields.harmless_caller if fields else None) or caller
     # Odd headers. Where the route reads the Idempotency-Key, a bad one must stop the request that would
@@ -788,7 +822,11 @@ def test_every_malformed_request_in_the_table_gets_a_4xx_json_error_and_changes_
     assert cases
     for label, request in cases:
         probe.send(label, request)
+    print(f"{route.key}: {len(cases)} cases", {kind: dict(c) for kind, c in probe.statuses.items()})
     probe.finish()
+    if route.key in FIELDS:
+        # The field cases reached the body validation, not just the gateway or a missing route.
+        assert probe.statuses["field"][422] > 0, dict(probe.statuses["field"])
 
 
 # -- random requests ----------------------------------------------------------------------------------------
@@ -843,8 +881,18 @@ def random_requests(shop: Shop, route: ApiRoute) -> st.SearchStrategy[tuple[str,
         st.sampled_from([s for _, s in ODD_SEGMENTS]),
         st.text(min_size=1, max_size=80).map(encode_segment),
     )
+    # A payment reference that names a real order or payment half the time, so the reconcile behind the
+    # completion routes is reached, not only the query validation.
+    references = st.fixed_dictionaries(
+        {"merchant_uid": st.sampled_from(shop.known_merchant_uids) | st.text(max_size=45)},
+        optional={
+            "imp_uid": st.sampled_from([shop.paid_order["imp_uid"], "null", ""]) | st.text(max_size=40),
+            "imp_success": st.sampled_from(["true", "false", "🙂"]),
+        },
+    ).map(urllib.parse.urlencode)
     query = st.one_of(
         st.just(""),
+        references,
         st.sampled_from([q for _, q in query_faults(route)]),
         st.dictionaries(
             st.sampled_from(["limit", "cursor", "imp_uid", "merchant_uid", "imp_success"])
@@ -898,6 +946,7 @@ def test_random_malformed_requests_get_a_4xx_json_error_and_change_nothing(
         assert failure is None, str(failure)
 
     one()
+    print(f"{route.key}: {probe.sent} random requests", {k: dict(c) for k, c in probe.statuses.items()})
     probe.finish()
 
 
