@@ -739,12 +739,13 @@ def table_cases(shop: Shop, route: ApiRoute) -> list[tuple[str, Request]]:
             add(f"field:{label}", caller=fields.caller, path=path, body=as_json(body))
         if fields.valid_body is not None:
             valid_body = fields.valid_body(shop)
-            for label, body in [
+            wrapped: list[tuple[str, Any]] = [
                 ("in-array", [valid_body]),
                 ("in-nested-array", [[valid_body]]),
                 ("twice-in-array", [valid_body, valid_body]),
-            ]:
-                add(f"body:valid-{label}", caller=fields.caller, path=path, body=as_json(body))
+            ]
+            for label, wrapped_body in wrapped:
+                add(f"body:valid-{label}", caller=fields.caller, path=path, body=as_json(wrapped_body))
     # Odd path parameters, with a well-formed body.
     valid = fields.valid_body(shop) if fields and fields.valid_body else None
     for name in route.parameters:
@@ -904,7 +905,8 @@ def random_requests(shop: Shop, route: ApiRoute) -> st.SearchStrategy[tuple[str,
     callers = st.sampled_from(
         ["buyer", "buyer", "stranger", "anonymous", "expired", "not-a-jwt", "unicode-sub"]
     )
-    headers = st.one_of(st.just([]), st.sampled_from([h for _, h in header_faults()]))
+    no_headers: list[tuple[str, str | bytes]] = []
+    headers = st.one_of(st.just(no_headers), st.sampled_from([h for _, h in header_faults()]))
 
     @st.composite
     def build(draw: st.DrawFn) -> tuple[str, Request]:
