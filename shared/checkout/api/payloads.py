@@ -31,6 +31,21 @@ def body_text(event: Mapping[str, Any]) -> str:
         raise BadRequest("The request body is not valid UTF-8 text.", code="malformed_body") from None
 
 
+def json_object(text: str) -> dict[str, Any]:
+    """A request body that must be a JSON object (ValueError if it is not JSON at all).
+
+    Anything else is refused here, before validation: Powertools would read a JSON array as the object
+    inside it (its field normalisation takes a list's first element), so `[{"reason": "x"}]` would pass
+    as a refund. A body nested deeper than the parser's recursion limit is refused, not a crash."""
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise BadRequest("The request body is nested too deeply.", code="malformed_body") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The request body must be a JSON object.", code="malformed_body")
+    return data
+
+
 def form_or_json_fields(event: Mapping[str, Any]) -> dict[str, str]:
     """The body's fields as strings, from a JSON object or a urlencoded form.
 
@@ -43,11 +58,9 @@ def form_or_json_fields(event: Mapping[str, Any]) -> dict[str, str]:
     as_json = media_type == JSON or media_type.endswith("+json") or (media_type != FORM and text[0] == "{")
     if as_json:
         try:
-            data = json.loads(text)
+            data = json_object(text)
         except ValueError:
             raise BadRequest("The request body is not valid JSON.", code="malformed_body") from None
-        if not isinstance(data, dict):
-            raise BadRequest("The request body must be a JSON object.", code="malformed_body")
         # Scalars only: a nested object where a field belongs is garbage, not something to stringify.
         return {
             str(k): v if isinstance(v, str) else json.dumps(v)

@@ -24,6 +24,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
+from checkout.api.payloads import json_object
 from checkout.api.responses import error_response
 from checkout.errors import CheckoutError, RequestInProgress
 from checkout.observability import logger
@@ -53,7 +54,7 @@ class CheckoutResolver(APIGatewayHttpResolver):
     the wrong method is a 405 with `Allow` instead of a misleading 404."""
 
     def __init__(self, cors: CORSConfig | None) -> None:
-        super().__init__(cors=cors, enable_validation=True)
+        super().__init__(cors=cors, enable_validation=True, json_body_deserializer=json_object)
         self._declared_routes: list[tuple[re.Pattern[str], str]] = []
         # (METHOD, rule) as registered, e.g. ("GET", "/orders/<merchant_uid>"): the template's routes
         # are checked against these.

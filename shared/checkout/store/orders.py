@@ -77,7 +77,11 @@ def _decode_cursor(cursor: str, user_id: str) -> dict[str, dict[str, str]]:
     if (
         not isinstance(key, dict)
         or set(key) != expected
-        or not all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
+        # DynamoDB refuses empty key values outright: such a cursor is malformed, not a store failure.
+        or not all(
+            isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) and v["S"]
+            for v in key.values()
+        )
     ):
         raise bad
     if key["user_id"]["S"] != user_id:

@@ -69,31 +69,17 @@ ACCEPTED: dict[str, frozenset[int]] = {
 # API Gateway's own error bodies, answered before any function runs.
 GATEWAY_ERRORS = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
 
-# Requests that break the rule today, by (route, case label). They are left out of the table and the
-# random search, which stay green to guard everything else, and are kept, exactly, in the strict xfail
-# tests at the end of this file: when one is fixed its xfail passes, fails the run, and is removed here.
-DEEPLY_NESTED = "test_a_deeply_nested_json_body_is_a_400_not_a_500"
-ARRAY_BODY = "test_a_json_array_body_is_refused_not_read_as_its_first_element"
-EMPTY_CURSOR_KEY = "test_a_cursor_with_an_empty_key_value_is_a_400_not_a_503"
-KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    **{
-        (key, "body:deeply-nested"): DEEPLY_NESTED
-        for key in (
-            "PUT /cart/items/{product_id}",
-            "POST /orders",
-            "POST /orders/{merchant_uid}/refund",
-            "POST /payments/complete",
-            "POST /iamport/webhook",
-        )
-    },
-    **{
-        (key, label): ARRAY_BODY
-        for key in ("PUT /cart/items/{product_id}", "POST /orders", "POST /orders/{merchant_uid}/refund")
-        for label in ("body:valid-in-array", "body:valid-twice-in-array", "body:json-array-of-objects")
-    },
-    ("GET /orders", "query:cursor-empty-merchant-uid"): EMPTY_CURSOR_KEY,
-    ("GET /orders", "query:cursor-empty-created-at"): EMPTY_CURSOR_KEY,
-}
+# Requests that broke the rule once keep a targeted regression test each at the end of this file; a new
+# failure found by the table or the random search is added here as (route, case label) -> its test, and
+# left out of the table and random search until it is fixed.
+KNOWN_FAILURES: dict[tuple[str, str], str] = {}
+NESTED_BODY_ROUTES = (
+    "PUT /cart/items/{product_id}",
+    "POST /orders",
+    "POST /orders/{merchant_uid}/refund",
+    "POST /payments/complete",
+    "POST /iamport/webhook",
+)
 
 
 def known_failure(route: ApiRoute, label: str) -> bool:
@@ -982,22 +968,9 @@ def send_and_judge(shop: Shop, route: ApiRoute, request: Request) -> list[str]:
 
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
-DEEPLY_NESTED_REASON = (
-    "{route} with Content-Type: application/json and the body '[' * 100000 + ']' * 100000 answers "
-    '500 {{"error": {{"code": "internal_error"}}}}: json.loads raises RecursionError, which is not a '
-    "JSONDecodeError/ValueError, so neither Powertools' body parsing nor checkout.api.payloads maps it to "
-    "400 malformed_body"
-)
 
 
-@pytest.mark.parametrize(
-    "route_key",
-    [
-        pytest.param(key, marks=pytest.mark.xfail(strict=True, reason=DEEPLY_NESTED_REASON.format(route=key)))
-        for (key, _), test in KNOWN_FAILURES.items()
-        if test == DEEPLY_NESTED
-    ],
-)
+@pytest.mark.parametrize("route_key", NESTED_BODY_ROUTES)
 def test_a_deeply_nested_json_body_is_a_400_not_a_500(shop: Shop, route_key: str) -> None:
     route = route_by_key(route_key)
     fields = FIELDS[route_key]
@@ -1064,60 +1037,21 @@ ARRAY_CASES: dict[str, tuple[Callable[[Victim], dict[str, str]], Callable[[Victi
         'and the body [{"reason": "fuzz"}] answers 200 and refunds the whole order at I\'mport',
     ),
 }
-ARRAY_CAUSE = (
-    ". Cause: aws-lambda-powertools 3.37.0 event_handler/middlewares/openapi_validation.py "
-    "_normalize_field_value() turns a list into its first element for any non-sequence field, the body "
-    "model included, so [valid, anything] passes validation as valid"
-)
 
 
-@pytest.mark.parametrize(
-    "route_key",
-    [
-        pytest.param(key, marks=pytest.mark.xfail(strict=True, reason=reason + ARRAY_CAUSE))
-        for key, (_, _, reason) in ARRAY_CASES.items()
-    ],
-)
+# Powertools' field normalisation turns a list into its first element for any non-sequence field, the
+# body model included: without the API's own check, [valid, anything] would pass validation as valid.
+@pytest.mark.parametrize("route_key", list(ARRAY_CASES))
 def test_a_json_array_body_is_refused_not_read_as_its_first_element(shop: Shop, route_key: str) -> None:
-    assert all(
-        KNOWN_FAILURES.get((route_key, f"body:{label}")) == ARRAY_BODY for label in ("valid-in-array",)
-    )
     route = route_by_key(route_key)
     path, body, _ = ARRAY_CASES[route_key]
     victim = new_victim(shop, with_paid_order=route_key == "POST /orders/{merchant_uid}/refund")
     assert not send_and_judge(shop, route, victim_request(route, victim, path(victim), body(victim)))
 
 
-EMPTY_CURSOR_REASON = (
-    'GET /orders?cursor=<base64url of {{"merchant_uid": {{"S": {uid}}}, "user_id": {{"S": <caller\'s '
-    'sub>}}, "created_at": {{"S": {created}}}}}> with the caller\'s token answers 503 store_unavailable: '
-    "_decode_cursor accepts an empty key string, DynamoDB rejects the ExclusiveStartKey with a "
-    "ValidationException, and the store reports it as the database being unavailable"
-)
-
-
-@pytest.mark.parametrize(
-    "empty",
-    [
-        pytest.param(
-            "merchant_uid",
-            marks=pytest.mark.xfail(
-                strict=True, reason=EMPTY_CURSOR_REASON.format(uid='""', created='"2020-01-01T00:00:00Z"')
-            ),
-        ),
-        pytest.param(
-            "created_at",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=EMPTY_CURSOR_REASON.format(uid="<one of the caller's orders>", created='""'),
-            ),
-        ),
-    ],
-)
+# DynamoDB refuses an empty key string in ExclusiveStartKey; such a cursor is the caller's mistake.
+@pytest.mark.parametrize("empty", ["merchant_uid", "created_at"])
 def test_a_cursor_with_an_empty_key_value_is_a_400_not_a_503(shop: Shop, empty: str) -> None:
-    assert (
-        KNOWN_FAILURES[("GET /orders", f"query:cursor-empty-{empty.replace('_', '-')}")] == EMPTY_CURSOR_KEY
-    )
     key = {
         "merchant_uid": {"S": shop.paid_order["merchant_uid"]},
         "user_id": {"S": shop.buyer_sub},

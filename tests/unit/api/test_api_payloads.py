@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from checkout.api.payloads import body_text, form_or_json_fields
+from checkout.api.payloads import body_text, form_or_json_fields, json_object
 from checkout.errors import BadRequest
 
 
@@ -63,3 +63,10 @@ def test_garbage_is_a_bad_request(body, content_type, b64):
 def test_body_text_decodes_base64_utf8():
     encoded = base64.b64encode("주문=1".encode()).decode()
     assert body_text({"body": encoded, "isBase64Encoded": True}) == "주문=1"
+
+
+@pytest.mark.parametrize("text", ['[{"quantity": 5}]', '"text"', "5", "null", "[" * 100_000 + "]" * 100_000])
+def test_a_body_that_is_not_a_json_object_is_malformed(text):
+    with pytest.raises(BadRequest) as refused:
+        json_object(text)
+    assert refused.value.code == "malformed_body"
