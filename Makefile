@@ -13,7 +13,7 @@ DDB_JAR := $(CACHE)/dynamodb-local/DynamoDBLocal.jar
 SPEC := $(CACHE)/portone/v1.openapi.json
 VUE := web/vendor/vue.esm-browser.prod.js
 
-.PHONY: help setup test test-unit test-integration test-sandbox test-e2e run lint clean java chromium token bench deploy-site openapi
+.PHONY: sam-build help setup test test-unit test-integration test-sandbox test-e2e run lint clean java chromium token bench deploy-site openapi
 
 help:
 	@echo "make test   - install everything, run all test suites"
@@ -22,6 +22,7 @@ help:
 	@echo "make bench  - cold-start and latency figures of the offline stack (bench/README.md)"
 	@echo "make deploy-site MERCHANT_CODE=imp12345678 [STACK=..] [REGION=..]"
 	@echo "             - upload web/ to the stack's site bucket (DeploySite=true) for the deployed API"
+	@echo "make sam-build - sam validate --lint and sam build (SAM CLI in its own venv)"
 	@echo "make lint   - ruff and mypy"
 
 $(VENV)/.installed: requirements-dev.txt shared/requirements.txt requirements-nodeps.txt
@@ -88,6 +89,19 @@ deploy-site: $(VENV)/.installed $(VUE)
 # docs/openapi.json from the handlers' resolvers and template.yaml (tests/contract/test_openapi.py fails on drift).
 openapi: $(VENV)/.installed
 	$(PY) tools/generate_openapi.py
+
+# SAM CLI lives in its own venv: it pins boto3 and would slow the app's imports.
+SAM_VENV := .venv-sam
+$(SAM_VENV)/.installed:
+	@test -n "$(PYTHON)" || { echo "error: Python 3.11+ not found (3.12 preferred); install it and retry"; exit 1; }
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -q aws-sam-cli==1.170.0
+	@touch $@
+
+# `sam build` runs pip for python3.12: the chosen Python's folder goes first on PATH for it.
+sam-build: $(SAM_VENV)/.installed
+	PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint
+	PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
