@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from checkout.errors import ValidationFailed
-
-# Clients send a UUID; allow any short opaque token of visible ASCII, never whitespace or a list.
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
+from checkout.services.idempotency import check_key
 
 
 def header(event: Mapping[str, Any], name: str) -> str | None:
@@ -26,10 +22,4 @@ def idempotency_key(event: Mapping[str, Any]) -> str | None:
     value = header(event, "idempotency-key")
     if value is None or value.strip() == "":
         return None
-    value = value.strip()
-    if not _IDEMPOTENCY_KEY.match(value) or "," in value:
-        raise ValidationFailed(
-            "Idempotency-Key must be 1-128 visible ASCII characters (e.g. a UUID).",
-            code="invalid_idempotency_key",
-        )
-    return value
+    return check_key(value.strip())

@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from checkout.errors import BadRequest, RequestInProgress, ValidationFailed
+from checkout.errors import RequestInProgress, ValidationFailed
 from checkout.observability import logger
 from checkout.ports import IdempotencyRepository
 
 R = TypeVar("R")
 
 COMPLETED = "COMPLETED"
-MAX_KEY_LENGTH = 255
+MAX_KEY_LENGTH = 128
+# Clients send a UUID; allow any short opaque token of visible ASCII, never whitespace, and never a comma:
+# that is how a proxy joins repeated headers, so "k1,k2" is two keys, not one.
+_KEY = re.compile(rf"[\x21-\x2b\x2d-\x7e]{{1,{MAX_KEY_LENGTH}}}")
 
 
 def body_hash(body: Any) -> str:
@@ -31,9 +35,10 @@ def body_hash(body: Any) -> str:
 
 
 def check_key(key: str) -> str:
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise BadRequest(
-            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters",
+    """The one rule for an `Idempotency-Key`, whether it arrives as a header or straight at a service."""
+    if not _KEY.fullmatch(key):
+        raise ValidationFailed(
+            f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} visible ASCII characters (e.g. a UUID).",
             code="invalid_idempotency_key",
         )
     return key
