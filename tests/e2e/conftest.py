@@ -5,16 +5,16 @@ test-artifacts/e2e/."""
 from __future__ import annotations
 
 import pathlib
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from local.cfn import ROOT
 from tests.browser import chromium_path
-from tests.e2e.shop import BuyerApi, StoredState
+from tests.e2e.shop import ShopState
+from tests.support.api import Buyer, new_buyer
+from tests.support.stack import logged_stack
 
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 DESKTOP = {"width": 1280, "height": 900}
@@ -24,20 +24,8 @@ DESKTOP = {"width": 1280, "height": 900}
 def stack() -> Iterator[Any]:
     if chromium_path() is None:
         pytest.skip("Debian's chromium is not installed (make chromium)")
-    from local.stack import running_stack
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = (ARTIFACTS / "functions.log").open("w", encoding="utf-8")
-
-    def function_log(function_id: str, line: str) -> None:
-        log.write(f"[{function_id}] {line}\n")
-        log.flush()
-
-    try:
-        with running_stack(function_log=function_log) as running:
-            yield running
-    finally:
-        log.close()
+    with logged_stack(ARTIFACTS) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
@@ -46,20 +34,13 @@ def browser(stack: Any, chromium_browser: Any) -> Any:
 
 
 @pytest.fixture
-def state(stack: Any) -> StoredState:
-    return StoredState(stack)
-
-
-@dataclass
-class Buyer:
-    sub: str
-    api: BuyerApi
+def state(stack: Any) -> ShopState:
+    return ShopState(stack, id_prefix="e2e")
 
 
 @pytest.fixture
 def buyer(stack: Any) -> Buyer:
-    sub = f"buyer-{uuid.uuid4().hex[:10]}"
-    return Buyer(sub, BuyerApi(stack.api_url, stack.token_for(sub)))
+    return new_buyer(stack, "buyer")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -8,7 +8,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import Buyer, screenshot
+from tests.e2e.conftest import screenshot
 from tests.e2e.flows import (
     BUYER_DETAILS,
     SLOW_STEP_MS,
@@ -18,7 +18,8 @@ from tests.e2e.flows import (
     result_merchant_uid,
     sign_in,
 )
-from tests.e2e.shop import StoredState, wait_until
+from tests.e2e.shop import ShopState
+from tests.support.api import Buyer, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -28,7 +29,7 @@ USER_CANCELLED_MESSAGE = "사용자가 결제를 취소하셨습니다"
 
 
 def test_card_payment_pays_the_order_keeps_stock_reserved_and_commits_held_points(
-    stack: Any, open_page: Any, state: StoredState, buyer: Buyer
+    stack: Any, open_page: Any, state: ShopState, buyer: Buyer
 ) -> None:
     product = state.add_product("보성 녹차 티백 (e2e)", price=12_000, stock=5)
     state.grant_points(buyer.sub, 3_000)
@@ -70,7 +71,7 @@ def test_card_payment_pays_the_order_keeps_stock_reserved_and_commits_held_point
 
 
 def test_declined_card_fails_the_order_and_gives_back_cart_stock_and_points(
-    stack: Any, open_page: Any, state: StoredState, buyer: Buyer
+    stack: Any, open_page: Any, state: ShopState, buyer: Buyer
 ) -> None:
     product = state.add_product("한지 노트 (e2e)", price=5_000, stock=4)
     state.grant_points(buyer.sub, 2_000)
@@ -98,7 +99,7 @@ def test_declined_card_fails_the_order_and_gives_back_cart_stock_and_points(
 
 
 def test_closing_the_payment_window_leaves_the_order_ready_with_stock_and_points_reserved(
-    stack: Any, open_page: Any, state: StoredState, buyer: Buyer
+    stack: Any, open_page: Any, state: ShopState, buyer: Buyer
 ) -> None:
     product = state.add_product("나전칠기 컵받침 (e2e)", price=9_000, stock=2)
     state.grant_points(buyer.sub, 1_000)
@@ -123,7 +124,7 @@ def test_closing_the_payment_window_leaves_the_order_ready_with_stock_and_points
 
 
 def test_virtual_account_awaits_the_deposit_then_is_paid_by_the_webhook_and_refunds_to_a_bank_account(
-    stack: Any, open_page: Any, state: StoredState, buyer: Buyer
+    stack: Any, open_page: Any, state: ShopState, buyer: Buyer
 ) -> None:
     product = state.add_product("옹기 항아리 (e2e)", price=30_000, stock=3)
     page = open_page()
@@ -180,7 +181,7 @@ def test_virtual_account_awaits_the_deposit_then_is_paid_by_the_webhook_and_refu
 
 
 def test_partial_then_full_refund_returns_stock_per_line_and_all_points(
-    stack: Any, open_page: Any, state: StoredState, buyer: Buyer
+    stack: Any, open_page: Any, state: ShopState, buyer: Buyer
 ) -> None:
     tea = state.add_product("우전 녹차 (e2e)", price=10_000, stock=5)
     cup = state.add_product("백자 찻잔 (e2e)", price=3_000, stock=5)
@@ -234,7 +235,7 @@ def test_partial_then_full_refund_returns_stock_per_line_and_all_points(
 
 
 def test_mobile_checkout_returns_through_the_redirect_to_the_result_page(
-    stack: Any, open_page: Any, state: StoredState, buyer: Buyer
+    stack: Any, open_page: Any, state: ShopState, buyer: Buyer
 ) -> None:
     product = state.add_product("자개 명함집 (e2e)", price=15_000, stock=2)
     page = open_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
@@ -256,7 +257,7 @@ def test_mobile_checkout_returns_through_the_redirect_to_the_result_page(
 
 
 def test_order_paid_entirely_with_points_skips_the_payment_window(
-    stack: Any, open_page: Any, state: StoredState, buyer: Buyer
+    stack: Any, open_page: Any, state: ShopState, buyer: Buyer
 ) -> None:
     product = state.add_product("유자차 (e2e)", price=12_000, stock=3)
     state.grant_points(buyer.sub, 20_000)
@@ -285,7 +286,7 @@ def test_order_paid_entirely_with_points_skips_the_payment_window(
 
 
 def test_checkout_fields_are_labelled_and_their_errors_are_announced_beside_them(
-    stack: Any, open_page: Any, state: StoredState, buyer: Buyer
+    stack: Any, open_page: Any, state: ShopState, buyer: Buyer
 ) -> None:
     product = state.add_product("한과 세트 (e2e)", price=20_000, stock=1)
     state.grant_points(buyer.sub, 100)
@@ -313,7 +314,7 @@ def test_checkout_fields_are_labelled_and_their_errors_are_announced_beside_them
 
 
 def test_mobile_declined_payment_shows_the_reason_after_the_redirect_and_restores_the_cart(
-    stack: Any, open_page: Any, state: StoredState, buyer: Buyer
+    stack: Any, open_page: Any, state: ShopState, buyer: Buyer
 ) -> None:
     product = state.add_product("누룽지 (e2e)", price=6_000, stock=2)
     page = open_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
@@ -334,7 +335,7 @@ def test_mobile_declined_payment_shows_the_reason_after_the_redirect_and_restore
 
 
 def test_placing_an_order_shows_a_busy_disabled_button_until_the_api_answers(
-    stack: Any, open_page: Any, state: StoredState, buyer: Buyer
+    stack: Any, open_page: Any, state: ShopState, buyer: Buyer
 ) -> None:
     product = state.add_product("유자차 (e2e)", price=9_000, stock=3)
     page = open_page()

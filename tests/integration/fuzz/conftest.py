@@ -15,17 +15,16 @@ from typing import Any
 import pytest
 
 from local.cfn import ROOT
-from local.stack import running_stack
 from tests.integration.fuzz.fuzzing import (
-    BUYER,
     FunctionLog,
     RawClient,
     Shop,
     Tables,
     call_api,
-    pay_order,
     template_routes,
 )
+from tests.support.api import BUYER, pay_order
+from tests.support.stack import logged_stack
 
 ARTIFACTS = ROOT / "test-artifacts" / "integration-fuzz"
 
@@ -35,15 +34,10 @@ ARTIFACTS = ROOT / "test-artifacts" / "integration-fuzz"
 
 @pytest.fixture(scope="module")
 def shop() -> Iterator[Shop]:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = FunctionLog(ARTIFACTS / "functions.log")
-    try:
-        # One worker per function: the fuzzing is sequential, and a 2-core machine pays for every
-        # cold start.
-        with running_stack(function_log=log, max_environments=1) as stack:
-            yield _open_shop(stack, log)
-    finally:
-        log.close()
+    log = FunctionLog()
+    # One worker per function: the fuzzing is sequential, and a 2-core machine pays for every cold start.
+    with logged_stack(ARTIFACTS, log, max_environments=1) as stack:
+        yield _open_shop(stack, log)
 
 
 def _open_shop(stack: Any, log: FunctionLog) -> Shop:

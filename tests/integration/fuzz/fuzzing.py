@@ -14,16 +14,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import boto3
-
 from local.cfn import load_template
-from sandbox.control import SandboxControl
+from tests.support.api import HTTP_TIMEOUT_S, CheckoutApi
+from tests.support.stored import dynamodb, put_product
 
-REGION = "ap-northeast-2"
-HTTP_TIMEOUT_S = 35  # above the functions' 29 s timeout: the gateway answers first
 # The tables whose contents bad input must never change. The idempotency table is left out on purpose:
 # it records request fingerprints, not shop state.
-BUYER = {"name": "홍길동", "email": "buyer@example.com", "tel": "010-1234-5678"}
 GUARDED_TABLES = ("ProductsTable", "CartsTable", "OrdersTable", "PointsTable")
 # What a function logs when an exception escaped to the resolver's last-resort handler (answered 500)
 # or when the redirect swallowed one into `error=internal_error`.
@@ -149,35 +145,7 @@ class RawClient:
 
 def call_api(stack: Any, method: str, path: str, token: str | None, body: Any, expected: int) -> Any:
     """One well-formed request the setup needs; its status must be `expected`."""
-    headers = [("Content-Type", "application/json")]
-    if token:
-        headers.append(("Authorization", f"Bearer {token}"))
-    reply = RawClient(stack.api_url).send(
-        Request(method, path, tuple(headers), json.dumps(body).encode() if body is not None else None)
-    )
-    assert reply.status == expected, (method, path, reply.describe())
-    return reply.json
-
-
-def pay_order(stack: Any, buyer_token: str, created: dict[str, Any]) -> dict[str, Any]:
-    """Pay the order at the sandbox, report it like the browser does, and wait until I'mport's own
-    notification has been answered, so no webhook lands in the middle of the fuzzing."""
-    order, payment = created["order"], created["payment"]
-    control = SandboxControl(stack.sandbox_url, timeout_s=HTTP_TIMEOUT_S)
-    paid = control.pay(order["merchant_uid"], order["amount"], notice_url=payment["notice_url"])
-    imp_uid = paid["imp_uid"]
-    body = {"imp_uid": imp_uid, "merchant_uid": order["merchant_uid"]}
-    reported = call_api(stack, "POST", "/payments/complete", None, body, 200)
-    assert reported["order"]["status"] == "paid", reported
-    deadline = time.monotonic() + 30
-    while True:
-        deliveries = control.webhooks(imp_uid)
-        if deliveries and all(d.get("attempts") for d in deliveries):
-            break
-        assert time.monotonic() < deadline, f"the webhook for {imp_uid} was never answered: {deliveries}"
-        time.sleep(0.1)
-    path = f"/orders/{order['merchant_uid']}"
-    return call_api(stack, "GET", path, buyer_token, None, 200)["order"]
+    return CheckoutApi(stack.api_url, token).call(method, path, expected, body)
 
 
 # -- stored state ---------------------------------------------------------------------------------
@@ -202,13 +170,7 @@ class Tables:
     """The guarded tables, read in full with consistent reads."""
 
     def __init__(self, endpoint: str, names: Mapping[str, str]) -> None:
-        ddb = boto3.resource(
-            "dynamodb",
-            endpoint_url=endpoint,
-            region_name=REGION,
-            aws_access_key_id="local",
-            aws_secret_access_key="local",  # noqa: S106 - DynamoDB Local accepts any credentials
-        )
+        ddb = dynamodb(endpoint)
         self._products = ddb.Table(names["ProductsTable"])
         self._tables = {logical_id: ddb.Table(names[logical_id]) for logical_id in GUARDED_TABLES}
         self._keys = {
@@ -217,9 +179,7 @@ class Tables:
         }
 
     def add_product(self, product_id: str, price: int, stock: int) -> None:
-        self._products.put_item(
-            Item={"product_id": product_id, "name": f"상품 {product_id}", "price": price, "stock": stock}
-        )
+        put_product(self._products, product_id, f"상품 {product_id}", price, stock)
 
     def snapshot(self) -> Snapshot:
         out: Snapshot = {}
@@ -262,19 +222,16 @@ def describe_changes(before: Snapshot, after: Snapshot) -> list[str]:
 
 
 class FunctionLog:
-    """Every line the functions print, kept in memory and in test-artifacts/; ERROR lines are the
-    ones an unexpected exception leaves behind."""
+    """The ERROR lines among what the functions print: the ones an unexpected exception leaves behind.
+    (Every line is kept in test-artifacts/ as well, by `tests.support.stack.logged_stack`.)"""
 
-    def __init__(self, path: Any) -> None:
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._errors: list[str] = []
-        self._file = path.open("w", encoding="utf-8")
 
     def __call__(self, function_id: str, line: str) -> None:
-        with self._lock:
-            self._file.write(f"[{function_id}] {line}\n")
-            self._file.flush()
-            if UNHANDLED_LOG_LEVEL.search(line):
+        if UNHANDLED_LOG_LEVEL.search(line):
+            with self._lock:
                 self._errors.append(f"[{function_id}] {line}")
 
     def errors(self) -> list[str]:
@@ -286,10 +243,6 @@ class FunctionLog:
         can trail the HTTP reply, so wait until no new line arrives for `settle_s`."""
         time.sleep(settle_s)
         return self.errors()[seen:]
-
-    def close(self) -> None:
-        with self._lock:
-            self._file.close()
 
 
 def without(snapshot: Snapshot, excluded: set[str]) -> Snapshot:

@@ -29,7 +29,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.integration.fuzz.fuzzing import (
-    BUYER,
     ApiRoute,
     Reply,
     Request,
@@ -38,10 +37,10 @@ from tests.integration.fuzz.fuzzing import (
     assert_no_changes,
     call_api,
     describe_changes,
-    pay_order,
     template_routes,
     without,
 )
+from tests.support.api import BUYER, pay_order
 
 pytestmark = pytest.mark.integration
 

@@ -14,25 +14,21 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
 import requests
-from boto3.dynamodb.conditions import Key
 
 from local.cfn import ROOT
-from local.stack import SANDBOX_KEY, SANDBOX_SECRET, running_stack
-from local.tables import table_env
+from local.stack import SANDBOX_KEY, SANDBOX_SECRET
 from sandbox.control import SandboxControl
+from tests.support.api import HTTP_TIMEOUT_S, Buyer, new_buyer, wait_until
+from tests.support.stack import logged_stack
+from tests.support.stored import StoredState
 
 pytestmark = pytest.mark.integration
 
-REGION = "ap-northeast-2"
-HTTP_TIMEOUT_S = 35  # above the functions' 29 s timeout: the gateway answers first
 ARTIFACTS = ROOT / "test-artifacts" / "integration-http"
-BUYER = {"name": "홍길동", "email": "buyer@example.com", "tel": "010-1234-5678"}
 WORKERS_PER_FUNCTION = 4
 
 
@@ -85,23 +81,12 @@ class Running:
 
 @pytest.fixture(scope="session")
 def running() -> Iterator[Running]:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = (ARTIFACTS / "functions.log").open("w", encoding="utf-8")
-    log_lock = threading.Lock()
     metrics = MetricLog()
-
-    def function_log(function_id: str, line: str) -> None:
-        metrics.observe(line)
-        with log_lock:
-            log.write(f"[{function_id}] {line}\n")
-            log.flush()
-
-    try:
-        with running_stack(function_log=function_log, max_environments=WORKERS_PER_FUNCTION) as stack:
-            _warm_up(stack.api_url)
-            yield Running(stack, metrics)
-    finally:
-        log.close()
+    with logged_stack(
+        ARTIFACTS, lambda _function_id, line: metrics.observe(line), max_environments=WORKERS_PER_FUNCTION
+    ) as stack:
+        _warm_up(stack.api_url)
+        yield Running(stack, metrics)
 
 
 @pytest.fixture
@@ -209,133 +194,26 @@ def race(calls: list[Callable[[], Any]]) -> list[Any]:
         return list(pool.map(run, calls))
 
 
-class BuyerApi:
-    """The checkout API with one buyer's token, as the site calls it."""
-
-    def __init__(self, api_url: str, token: str) -> None:
-        self._url = api_url
-        self._session = requests.Session()
-        self._session.headers["Authorization"] = f"Bearer {token}"
-
-    def call(self, method: str, path: str, expected: int, body: Any = None) -> dict[str, Any]:
-        response = self._session.request(method, f"{self._url}{path}", json=body, timeout=HTTP_TIMEOUT_S)
-        assert response.status_code == expected, (method, path, response.status_code, response.text)
-        return response.json()
-
-    def put_in_cart(self, product_id: str, quantity: int) -> None:
-        self.call("PUT", f"/cart/items/{product_id}", 200, {"quantity": quantity})
-
-    def place_order(self, *, points: int, pay_method: str) -> dict[str, Any]:
-        """POST /orders -> {"order": ..., "payment": the IMP.request_pay parameters}."""
-        return self.call(
-            "POST", "/orders", 201, {"buyer": BUYER, "points_to_use": points, "pay_method": pay_method}
-        )
-
-
-@dataclass
-class Buyer:
-    sub: str
-    api: BuyerApi
-
-
 @pytest.fixture
 def buyer(stack: Any) -> Buyer:
-    sub = f"http-buyer-{uuid.uuid4().hex[:10]}"
-    return Buyer(sub, BuyerApi(stack.api_url, stack.token_for(sub)))
+    return new_buyer(stack, "http-buyer")
 
 
 # -- stored state ---------------------------------------------------------------------------------
 
 
-class StoredState:
+class HttpState(StoredState):
     """The stack's tables read (and arranged) directly: the ground truth the replies must agree with."""
 
-    def __init__(self, stack: Any) -> None:
-        self._stack = stack
-        ddb = boto3.resource(
-            "dynamodb",
-            endpoint_url=stack.ddb_endpoint,
-            region_name=REGION,
-            aws_access_key_id="local",
-            aws_secret_access_key="local",  # noqa: S106 - DynamoDB Local accepts any credentials
-        )
-        names = stack.table_names
-        self.products = ddb.Table(names["ProductsTable"])
-        self.carts = ddb.Table(names["CartsTable"])
-        self.orders = ddb.Table(names["OrdersTable"])
-        self.points = ddb.Table(names["PointsTable"])
-
     def add_product(self, price: int, stock: int) -> str:
-        product_id = f"http-{uuid.uuid4().hex[:10]}"
-        self.products.put_item(
-            Item={"product_id": product_id, "name": f"상품 {product_id}", "price": price, "stock": stock}
-        )
+        product_id = self.new_product_id()
+        self.put_product(product_id, f"상품 {product_id}", price, stock)
         return product_id
-
-    def stock(self, product_id: str) -> int:
-        item = self.products.get_item(Key={"product_id": product_id}, ConsistentRead=True)["Item"]
-        return int(item["stock"])
-
-    def order(self, merchant_uid: str) -> dict[str, Any]:
-        """The stored order item, its `doc` (a JSON string attribute) decoded."""
-        item = self.orders.get_item(Key={"merchant_uid": merchant_uid}, ConsistentRead=True)["Item"]
-        return {**item, "doc": json.loads(item["doc"])}
-
-    def cart(self, user_id: str) -> dict[str, int]:
-        items = self.carts.query(KeyConditionExpression=Key("user_id").eq(user_id), ConsistentRead=True)[
-            "Items"
-        ]
-        return {item["product_id"]: int(item["quantity"]) for item in items}
-
-    def balance(self, user_id: str) -> tuple[int, int]:
-        """(available, held)."""
-        item = self.points.get_item(Key={"user_id": user_id, "sk": "BALANCE"}, ConsistentRead=True).get(
-            "Item"
-        )
-        if item is None:
-            return 0, 0
-        return int(item.get("available", 0)), int(item.get("held", 0))
-
-    def ledger(self, user_id: str, merchant_uid: str) -> list[tuple[str, int]]:
-        """The order's ledger entries as sorted (kind, points), whatever their keys look like."""
-        items = self.points.query(KeyConditionExpression=Key("user_id").eq(user_id), ConsistentRead=True)[
-            "Items"
-        ]
-        return sorted(
-            (str(item["kind"]), int(item["points"]))
-            for item in items
-            if item.get("merchant_uid") == merchant_uid
-        )
-
-    def grant_points(self, user_id: str, points: int) -> None:
-        """A welcome grant through the shop's own points store (balance and ledger in one transaction)."""
-        from pynamodb.connection import Connection
-
-        from checkout.config import Settings
-        from checkout.store.models import build_models
-        from checkout.store.points import DynamoPoints
-
-        env = table_env(self._stack.table_names) | {
-            "DYNAMODB_ENDPOINT": self._stack.ddb_endpoint,
-            "AWS_REGION": REGION,
-            "PUBLIC_API_URL": self._stack.api_url,
-            "SITE_URL": self._stack.web_url,
-        }
-        connection = Connection(
-            region=REGION,
-            host=self._stack.ddb_endpoint,
-            aws_access_key_id="local",
-            aws_secret_access_key="local",  # noqa: S106 - DynamoDB Local accepts any credentials
-        )
-        granted = DynamoPoints(build_models(Settings.from_env(env)), connection).grant(
-            user_id, points, f"http-welcome-{uuid.uuid4().hex[:8]}", datetime.now(UTC)
-        )
-        assert granted
 
 
 @pytest.fixture
-def stored(stack: Any) -> StoredState:
-    return StoredState(stack)
+def stored(stack: Any) -> HttpState:
+    return HttpState(stack, id_prefix="http")
 
 
 # -- the sandbox ----------------------------------------------------------------------------------
@@ -384,14 +262,12 @@ class Iamport:
         self, imp_uid: str, status: str, count: int, timeout_s: float = 30.0
     ) -> list[Any]:
         """The `count` notifications of `status` for the payment, once every one has had its answer."""
-        deadline = time.monotonic() + timeout_s
-        while True:
+
+        def answered() -> list[Any]:
             found = self.deliveries(imp_uid, status)
-            if len(found) >= count and all(d["attempts"] for d in found):
-                return found
-            if time.monotonic() > deadline:
-                raise AssertionError(f"webhook deliveries for {imp_uid} never answered: {found}")
-            time.sleep(0.1)
+            return found if len(found) >= count and all(d["attempts"] for d in found) else []
+
+        return wait_until(answered, timeout_s=timeout_s, interval_s=0.1)
 
 
 @pytest.fixture

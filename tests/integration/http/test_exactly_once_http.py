@@ -15,17 +15,17 @@ from typing import Any
 import pytest
 
 from tests.integration.http.conftest import (
-    Buyer,
+    HttpState,
     Iamport,
     MetricLog,
     Reply,
-    StoredState,
     browser_completion,
     race,
     redirect_completion,
     webhook_form,
     webhook_json,
 )
+from tests.support.api import Buyer
 
 pytestmark = pytest.mark.integration
 
@@ -83,7 +83,7 @@ def rounds(calls: Callable[[], list[Callable[[], Reply]]], count: int) -> list[R
 
 
 def place_order(
-    buyer: Buyer, stored: StoredState, *, price: int, stock: int, quantity: int, points: int, pay_method: str
+    buyer: Buyer, stored: HttpState, *, price: int, stock: int, quantity: int, points: int, pay_method: str
 ) -> tuple[str, dict[str, Any], dict[str, Any]]:
     """A fresh product and points grant, the cart filled and the order placed through the API.
 
@@ -105,7 +105,7 @@ def place_order(
 
 
 def test_a_card_payment_reported_30_times_concurrently_by_every_channel_pays_the_order_once(
-    stack: Any, buyer: Buyer, stored: StoredState, iamport: Iamport, metrics: MetricLog
+    stack: Any, buyer: Buyer, stored: HttpState, iamport: Iamport, metrics: MetricLog
 ) -> None:
     product_id, order, payment = place_order(
         buyer, stored, price=12_000, stock=10, quantity=3, points=2_000, pay_method="card"
@@ -140,7 +140,7 @@ def test_a_card_payment_reported_30_times_concurrently_by_every_channel_pays_the
 
 
 def test_a_virtual_account_reported_concurrently_awaits_its_deposit_once_then_is_paid_once(
-    stack: Any, buyer: Buyer, stored: StoredState, iamport: Iamport, metrics: MetricLog
+    stack: Any, buyer: Buyer, stored: HttpState, iamport: Iamport, metrics: MetricLog
 ) -> None:
     product_id, order, payment = place_order(
         buyer, stored, price=8_900, stock=6, quantity=2, points=1_000, pay_method="vbank"
@@ -188,7 +188,7 @@ def test_a_virtual_account_reported_concurrently_awaits_its_deposit_once_then_is
 
 
 def test_a_forged_amount_reported_concurrently_by_every_channel_fails_the_order_and_refunds_once(
-    stack: Any, buyer: Buyer, stored: StoredState, iamport: Iamport, metrics: MetricLog
+    stack: Any, buyer: Buyer, stored: HttpState, iamport: Iamport, metrics: MetricLog
 ) -> None:
     product_id, order, payment = place_order(
         buyer, stored, price=15_800, stock=5, quantity=2, points=3_000, pay_method="card"
@@ -229,7 +229,7 @@ def test_a_forged_amount_reported_concurrently_by_every_channel_fails_the_order_
 
 
 def test_a_forged_payment_already_refunded_when_reported_is_still_recorded_as_a_mismatch(
-    stack: Any, buyer: Buyer, stored: StoredState, iamport: Iamport, metrics: MetricLog
+    stack: Any, buyer: Buyer, stored: HttpState, iamport: Iamport, metrics: MetricLog
 ) -> None:
     """What a racing report sees when another report has just refunded the forged payment (or when a
     report crashed between the refund and its write): the payment is already `cancelled` at I'mport."""
