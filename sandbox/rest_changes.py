@@ -155,12 +155,6 @@ def register(router: Router, sb: Sandbox) -> None:
         sb.store.changed()
         return ok(found.to_api())
 
-    def get_payment(req: Request) -> Response:
-        payment = sb.store.get(req.account.merchant_code, req.params["imp_uid"])
-        if payment is None:
-            return fail(404, -1, sb.messages.text("payment_not_found"))
-        return ok(payment.to_api())
-
     router.add("POST", "/payments/prepare", post_prepare, auth=True)
     router.add("PUT", "/payments/prepare", put_prepare, auth=True)
     router.add("GET", "/payments/prepare/{merchant_uid}", get_prepare, auth=True)
@@ -168,7 +162,6 @@ def register(router: Router, sb: Sandbox) -> None:
     router.add("POST", "/vbanks", post_vbank, auth=True)
     router.add("PUT", "/vbanks/{imp_uid}", put_vbank, auth=True)
     router.add("DELETE", "/vbanks/{imp_uid}", delete_vbank, auth=True)
-    router.add("GET", "/payments/{imp_uid}", get_payment, auth=True)
 
 
 def _text(value: object) -> str | None:

@@ -60,6 +60,10 @@ def register(router: Router, sb: Sandbox) -> None:
             return ok(listing, status=207)
         return ok(listing)
 
+    def get_payment(req: Request) -> Response:
+        payment = sb.store.get(req.account.merchant_code, req.params["imp_uid"])
+        return ok(payment.to_api()) if payment is not None else not_found()
+
     def find(req: Request) -> Response:
         status = _status(req.params.get("payment_status"), allow_all=False)
         sorting = _sorting(req)
@@ -151,3 +155,4 @@ def register(router: Router, sb: Sandbox) -> None:
     router.add("GET", "/payments/findAll/{merchant_uid}", find_all, auth=True)
     router.add("GET", "/payments/findAll/{merchant_uid}/{payment_status}", find_all, auth=True)
     router.add("GET", "/payments/status/{payment_status}", by_status, auth=True)
+    router.add("GET", "/payments/{imp_uid}", get_payment, auth=True)
