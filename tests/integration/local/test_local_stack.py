@@ -154,18 +154,22 @@ def test_port_in_use_is_a_clear_error_before_anything_starts() -> None:
     assert "WEB_PORT" in str(err.value)
 
 
+def _local_command(data_dir: pathlib.Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m local ARGS` as a developer runs it, with its data kept in `data_dir`."""
+    return subprocess.run(
+        [sys.executable, "-m", "local", *args],
+        cwd=ROOT,
+        env={**os.environ, "LOCAL_DATA_DIR": str(data_dir), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def test_make_run_with_a_busy_port_prints_one_line_saying_what_to_do(tmp_path: pathlib.Path) -> None:
     with _busy_port() as busy:
         port = busy.getsockname()[1]
-        env = {**os.environ, "API_PORT": str(port), "LOCAL_DATA_DIR": str(tmp_path)}
-        proc = subprocess.run(
-            [sys.executable, "-m", "local", "run"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        proc = _local_command(tmp_path, "run", API_PORT=str(port))
     assert proc.returncode == 1
     errors = [line for line in proc.stderr.splitlines() if line.strip()]
     assert errors == [
@@ -175,24 +179,13 @@ def test_make_run_with_a_busy_port_prints_one_line_saying_what_to_do(tmp_path: p
 
 
 def test_bad_port_setting_is_a_clear_error(tmp_path: pathlib.Path) -> None:
-    env = {**os.environ, "WEB_PORT": "http", "LOCAL_DATA_DIR": str(tmp_path)}
-    proc = subprocess.run(
-        [sys.executable, "-m", "local", "run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
+    proc = _local_command(tmp_path, "run", WEB_PORT="http")
     assert proc.returncode == 1
     assert proc.stderr.strip() == "error: WEB_PORT='http' is not a port number (1-65535)"
 
 
 def test_token_command_prints_a_token_for_the_template_authorizer(tmp_path: pathlib.Path) -> None:
-    env = {**os.environ, "LOCAL_DATA_DIR": str(tmp_path)}
-    proc = subprocess.run(
-        [sys.executable, "-m", "local", "token", "--sub", "seoyeon", "--admin"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = _local_command(tmp_path, "token", "--sub", "seoyeon", "--admin")
     assert proc.returncode == 0, proc.stderr
     token = proc.stdout.strip()
     app = load_local_app(
@@ -207,15 +200,7 @@ def test_token_command_prints_a_token_for_the_template_authorizer(tmp_path: path
 
 
 def test_token_command_refuses_an_empty_subject(tmp_path: pathlib.Path) -> None:
-    env = {**os.environ, "LOCAL_DATA_DIR": str(tmp_path)}
-    proc = subprocess.run(
-        [sys.executable, "-m", "local", "token", "--sub", " "],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = _local_command(tmp_path, "token", "--sub", " ")
     assert proc.returncode == 1
     assert proc.stderr.strip() == "error: sub must be a non-empty string"
 
