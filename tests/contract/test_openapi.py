@@ -11,7 +11,7 @@ import json
 import re
 import sys
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import jsonschema
@@ -21,12 +21,10 @@ from referencing.jsonschema import DRAFT202012
 
 from checkout import views
 from checkout.domain.order import (
-    Buyer,
     Cart,
     CartItem,
     LineQuantity,
     Order,
-    OrderLine,
     Product,
     RefundRecord,
     StrayPayment,
@@ -37,11 +35,11 @@ from checkout.domain.status import OrderStatus
 from checkout.services.ordering import OrderingPolicy, OrderingService
 from checkout.services.results import CreatedOrder, OrderPage, PointsSummary
 from local.cfn import ROOT, load_template, resources_of_type
+from tests.support.samples import NOW, sample_order
 from tools import generate_openapi
 
 COMMITTED = ROOT / "docs" / "openapi.json"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-NOW = datetime(2026, 1, 1, 5, 0, tzinfo=UTC)
 DOC_URI = "urn:checkout:openapi"
 
 # The parts of OpenAPI 3.1 this API uses, checked strictly (an unknown or misspelt field fails). It is
@@ -379,29 +377,9 @@ def test_user_routes_require_the_bearer_token_and_public_routes_do_not(document,
 # ---------------------------------------------------------------- replies
 
 
-def _order(**changes: Any) -> Order:
-    order = Order(
-        merchant_uid="ord_20260101_8f3a2c1b9d",
-        user_id="buyer-1",
-        status=OrderStatus.READY,
-        version=1,
-        name="화이트 티셔츠 M",
-        lines=(OrderLine("tee-white-m", "화이트 티셔츠 M", 19000, 2),),
-        total=38000,
-        points_used=1000,
-        amount=37000,
-        pay_method="card",
-        buyer=Buyer("김민지", "minji.kim@example.com", "010-1234-5678"),
-        created_at=NOW,
-        expires_at=NOW + timedelta(minutes=30),
-        updated_at=NOW,
-    )
-    return order.evolve(**changes) if changes else order
-
-
 def _settled_order() -> Order:
     """Every optional part of the order JSON present: virtual account, refund, stray payment."""
-    return _order(
+    return sample_order(
         status=OrderStatus.PARTIALLY_CANCELLED,
         pay_method="vbank",
         imp_uid="imp_284617395021",
@@ -415,9 +393,9 @@ def _settled_order() -> Order:
 
 
 def test_order_replies_fit_the_documented_schemas(document):
-    for order in (_order(), _settled_order()):
+    for order in (sample_order(), _settled_order()):
         _assert_fits(document, "OrderReply", {"order": views.order_json(order)})
-    page = OrderPage((_settled_order(), _order()), next_cursor="eyJrIjoxfQ")
+    page = OrderPage((_settled_order(), sample_order()), next_cursor="eyJrIjoxfQ")
     _assert_fits(document, "OrderPage", views.orders_page_json(page))
     _assert_fits(document, "OrderPage", views.orders_page_json(OrderPage((), next_cursor=None)))
 
@@ -432,7 +410,7 @@ def test_created_order_reply_with_the_real_payment_parameters_fits(document):
     service = OrderingService(
         policy=policy, catalog=None, carts=None, orders=None, gateway=None, idempotency=None, clock=None
     )
-    for order in (_order(), _order(pay_method="vbank")):
+    for order in (sample_order(), sample_order(pay_method="vbank")):
         created = CreatedOrder(order, service.payment_params(order))
         _assert_fits(document, "CreatedOrder", views.created_order_json(created))
 
@@ -521,7 +499,7 @@ def test_real_webhook_acknowledgements_fit_the_documented_schema(document, monke
     load_settings.cache_clear()
     try:
         webhook = _handler("webhook")
-        order = _order(status=OrderStatus.PAID, imp_uid="imp_284617395021") if known else None
+        order = sample_order(status=OrderStatus.PAID, imp_uid="imp_284617395021") if known else None
         monkeypatch.setattr(webhook, "get_checkout", lambda: _WebhookFacade(order))
         note = '{"imp_uid": "imp_284617395021", "merchant_uid": "ord_20260101_8f3a2c1b9d", "status": "paid"}'
         reply = webhook.app.resolve(_event("POST", "/iamport/webhook", "/iamport/webhook", note, {}), None)
