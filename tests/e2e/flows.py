@@ -27,13 +27,18 @@ def add_to_cart(page: Any, product_id: str, times: int = 1) -> None:
         )
 
 
-def check_out(page: Any, *, points: int = 0, pay_method: str = "card") -> None:
-    """From the cart to an open payment window: buyer details, points, pay method, place the order."""
+def fill_checkout(page: Any) -> None:
+    """From the cart to a checkout form with the buyer's details, once the points balance has loaded."""
     page.get_by_test_id("nav-cart").click()
     page.get_by_test_id("go-to-checkout").click()
     for field, value in BUYER_DETAILS.items():
         page.get_by_test_id(f"buyer-{field}").fill(value)
     expect(page.get_by_test_id("points-available")).to_be_visible(timeout=SLOW_STEP_MS)
+
+
+def check_out(page: Any, *, points: int = 0, pay_method: str = "card") -> None:
+    """From the cart to an open payment window: buyer details, points, pay method, place the order."""
+    fill_checkout(page)
     page.get_by_test_id("points-to-use").fill(str(points))
     page.get_by_test_id(f"pay-method-{pay_method}").check()
     page.get_by_test_id("place-order").click()

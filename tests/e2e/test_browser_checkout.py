@@ -10,10 +10,10 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot
 from tests.e2e.flows import (
-    BUYER_DETAILS,
     SLOW_STEP_MS,
     add_to_cart,
     check_out,
+    fill_checkout,
     open_order,
     result_merchant_uid,
     sign_in,
@@ -26,6 +26,8 @@ pytestmark = pytest.mark.e2e
 # I'mport's own messages for the window's outcomes (the sandbox uses the live API's wording).
 DECLINED_MESSAGE = "카드정보 인증에 실패하였습니다."
 USER_CANCELLED_MESSAGE = "사용자가 결제를 취소하셨습니다"
+# A phone-sized touch screen: the site opens I'mport's window in redirect mode there.
+PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
 def test_card_payment_pays_the_order_keeps_stock_reserved_and_commits_held_points(
@@ -238,7 +240,7 @@ def test_mobile_checkout_returns_through_the_redirect_to_the_result_page(
     stack: Any, open_page: Any, state: ShopState, buyer: Buyer
 ) -> None:
     product = state.add_product("자개 명함집 (e2e)", price=15_000, stock=2)
-    page = open_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = open_page(**PHONE)
     sign_in(page, stack.web_url, buyer.sub)
     add_to_cart(page, product.product_id)
     check_out(page)
@@ -264,10 +266,7 @@ def test_order_paid_entirely_with_points_skips_the_payment_window(
     page = open_page()
     sign_in(page, stack.web_url, buyer.sub)
     add_to_cart(page, product.product_id)
-    page.get_by_test_id("nav-cart").click()
-    page.get_by_test_id("go-to-checkout").click()
-    for field, value in BUYER_DETAILS.items():
-        page.get_by_test_id(f"buyer-{field}").fill(value)
+    fill_checkout(page)
     expect(page.get_by_test_id("points-available")).to_have_text("20,000 P", timeout=SLOW_STEP_MS)
     page.get_by_test_id("points-use-all").click()
     expect(page.get_by_test_id("points-to-use")).to_have_value("12000")
@@ -317,7 +316,7 @@ def test_mobile_declined_payment_shows_the_reason_after_the_redirect_and_restore
     stack: Any, open_page: Any, state: ShopState, buyer: Buyer
 ) -> None:
     product = state.add_product("누룽지 (e2e)", price=6_000, stock=2)
-    page = open_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = open_page(**PHONE)
     sign_in(page, stack.web_url, buyer.sub)
     add_to_cart(page, product.product_id)
     check_out(page)
@@ -341,11 +340,7 @@ def test_placing_an_order_shows_a_busy_disabled_button_until_the_api_answers(
     page = open_page()
     sign_in(page, stack.web_url, buyer.sub)
     add_to_cart(page, product.product_id)
-    page.get_by_test_id("nav-cart").click()
-    page.get_by_test_id("go-to-checkout").click()
-    for field, value in BUYER_DETAILS.items():
-        page.get_by_test_id(f"buyer-{field}").fill(value)
-    expect(page.get_by_test_id("points-available")).to_be_visible(timeout=SLOW_STEP_MS)
+    fill_checkout(page)
 
     # Hold POST /orders in the browser until the busy state has been seen.
     held: list[Any] = []
