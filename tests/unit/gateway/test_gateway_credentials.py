@@ -167,3 +167,24 @@ def test_importing_the_gateway_does_not_import_boto3():
     )
 
     assert result.stdout.strip() == "[]"
+
+
+def test_the_services_import_the_gateway_errors_without_the_http_client():
+    # The catalog, cart and read routes build every service but never call I'mport: `requests` is loaded
+    # only when the adapter is first named.
+    probe = (
+        "import sys, checkout.services.ordering, checkout.services.reconcile, checkout.services.sweep\n"
+        "before = 'requests' in sys.modules\n"
+        "from checkout.gateway import IamportV1Gateway\n"
+        "print(before, 'requests' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+        env={"PYTHONPATH": str(REPO / "shared")},
+    )
+
+    assert result.stdout.split() == ["False", "True"]
