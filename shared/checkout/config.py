@@ -90,10 +90,6 @@ class Settings(BaseModel):
             raise ConfigError("IAMPORT_API_KEY_PARAM and IAMPORT_API_SECRET_PARAM must be set together")
 
     @property
-    def has_gateway_credentials(self) -> bool:
-        return self.iamport_api_key is not None or self.iamport_api_key_param is not None
-
-    @property
     def complete_url(self) -> str:
         """`m_redirect_url`: where the mobile payment window sends the buyer back."""
         return f"{self.public_api_url}/payments/complete"

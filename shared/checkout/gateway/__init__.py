@@ -15,7 +15,6 @@ from checkout.gateway.credentials import (
     CredentialsProvider,
     MissingCredentials,
     SsmCredentials,
-    credentials_from_env,
     credentials_provider,
 )
 from checkout.gateway.errors import (
@@ -66,6 +65,5 @@ __all__ = [
     "RetryPolicy",
     "SsmCredentials",
     "Timeouts",
-    "credentials_from_env",
     "credentials_provider",
 ]

@@ -11,9 +11,8 @@ The secret never appears in a repr, a log line or an exception message.
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,17 +105,4 @@ def credentials_provider(
     raise MissingCredentials(
         "I'mport credentials are not configured: set IAMPORT_API_KEY and IAMPORT_API_SECRET (local) "
         "or IAMPORT_API_KEY_PARAM and IAMPORT_API_SECRET_PARAM (SSM parameter names)"
-    )
-
-
-def credentials_from_env(
-    environ: Mapping[str, str] | None = None, *, max_age_s: int = 300
-) -> CredentialsProvider:
-    env = os.environ if environ is None else environ
-    return credentials_provider(
-        api_key=env.get("IAMPORT_API_KEY"),
-        api_secret=env.get("IAMPORT_API_SECRET"),
-        key_param=env.get("IAMPORT_API_KEY_PARAM"),
-        secret_param=env.get("IAMPORT_API_SECRET_PARAM"),
-        max_age_s=max_age_s,
     )

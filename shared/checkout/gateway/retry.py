@@ -43,6 +43,3 @@ class RetryPolicy:
     def may_retry(self, attempt: int, started_at: float) -> bool:
         """After `attempt` attempts (1-based) that began at `started_at`, is another one allowed?"""
         return attempt < self.attempts and self.clock() - started_at < self.budget_s
-
-
-NO_RETRY = RetryPolicy(attempts=1)

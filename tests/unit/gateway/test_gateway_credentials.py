@@ -16,7 +16,7 @@ from checkout.gateway import (
     IamportV1Gateway,
     MissingCredentials,
     SsmCredentials,
-    credentials_from_env,
+    credentials_provider,
 )
 from tests.unit.gateway.fake_iamport import KEY, SECRET, Reply, ok
 
@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def test_env_credentials_are_used_directly():
-    provider = credentials_from_env({"IAMPORT_API_KEY": "k-local", "IAMPORT_API_SECRET": "s-local"})
+    provider = credentials_provider(api_key="k-local", api_secret="s-local")
 
     assert provider() == Credentials("k-local", "s-local")
 
@@ -44,9 +44,8 @@ def ssm(monkeypatch):
 
 
 def test_ssm_parameters_are_read_decrypted_and_cached_through_powertools(ssm):
-    provider = credentials_from_env(
-        {"IAMPORT_API_KEY_PARAM": "/shop/iamport/key", "IAMPORT_API_SECRET_PARAM": "/shop/iamport/secret"},
-        max_age_s=120,
+    provider = credentials_provider(
+        key_param="/shop/iamport/key", secret_param="/shop/iamport/secret", max_age_s=120
     )
     assert isinstance(provider, SsmCredentials)
 
@@ -73,22 +72,15 @@ def test_empty_ssm_value_is_a_configuration_error(ssm, monkeypatch):
 
 
 def test_direct_credentials_win_over_ssm_names():
-    provider = credentials_from_env(
-        {
-            "IAMPORT_API_KEY": "k",
-            "IAMPORT_API_SECRET": "s",
-            "IAMPORT_API_KEY_PARAM": "/k",
-            "IAMPORT_API_SECRET_PARAM": "/s",
-        }
-    )
+    provider = credentials_provider(api_key="k", api_secret="s", key_param="/k", secret_param="/s")
 
     assert provider() == Credentials("k", "s")
 
 
-@pytest.mark.parametrize("env", [{}, {"IAMPORT_API_KEY": "k"}, {"IAMPORT_API_KEY_PARAM": "/k"}])
-def test_missing_credentials_fail_loudly(env):
+@pytest.mark.parametrize("given", [{}, {"api_key": "k"}, {"key_param": "/k"}])
+def test_missing_credentials_fail_loudly(given):
     with pytest.raises(MissingCredentials, match="IAMPORT_API_KEY"):
-        credentials_from_env(env)
+        credentials_provider(**given)
 
 
 def test_credentials_repr_and_str_hide_the_secret():
