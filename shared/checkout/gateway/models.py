@@ -138,18 +138,6 @@ class Payment(_GatewayModel):
     def is_vbank(self) -> bool:
         return self.pay_method == "vbank"
 
-    def custom_data_object(self) -> Any:
-        """`custom_data` decoded, or None when absent or not valid JSON."""
-        if not self.custom_data:
-            return None
-        try:
-            return json.loads(self.custom_data)
-        except ValueError:
-            return None
-
-    def find_cancellation(self, cancellation_id: str) -> CancelHistoryEntry | None:
-        return next((c for c in self.cancel_history if c.cancellation_id == cancellation_id), None)
-
 
 class PreparedAmount(_GatewayModel):
     """The amount registered for a merchant_uid (`PaymentPrepareAnnotation`); the window refuses any other."""
