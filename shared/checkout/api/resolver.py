@@ -55,20 +55,21 @@ class CheckoutResolver(APIGatewayHttpResolver):
 
     def __init__(self, cors: CORSConfig | None) -> None:
         super().__init__(cors=cors, enable_validation=True, json_body_deserializer=json_object)
-        self._declared_routes: list[tuple[re.Pattern[str], str]] = []
         # (METHOD, rule) as registered, e.g. ("GET", "/orders/<merchant_uid>"): the template's routes
         # are checked against these.
         self.declared_routes: list[tuple[str, str]] = []
 
     def route(self, rule: str, method: Any, *args: Any, **kwargs: Any) -> Any:
         methods = (method,) if isinstance(method, str) else tuple(method)
-        pattern = self._compile_regex(rule)
-        self._declared_routes.extend((pattern, m.upper()) for m in methods)
         self.declared_routes.extend((m.upper(), rule) for m in methods)
         return super().route(rule, method, *args, **kwargs)
 
     def methods_allowed_for(self, path: str) -> list[str]:
-        return sorted({method for pattern, method in self._declared_routes if pattern.match(path)})
+        # Asked only when no route matched (a 405 or a 404), so the rules are compiled here rather than
+        # kept twice.
+        return sorted(
+            {method for method, rule in self.declared_routes if self._compile_regex(rule).match(path)}
+        )
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         adopt_public_api_url(event)
