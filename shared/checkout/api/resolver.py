@@ -11,7 +11,6 @@ import binascii
 import json
 import os
 import re
-import sys
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -27,6 +26,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from checkout.api.payloads import json_object
 from checkout.api.responses import error_response
 from checkout.errors import CheckoutError, RequestInProgress
+from checkout.gateway.errors import IamportError
 from checkout.observability import logger
 
 # Headers the site sends besides the CORS-safelisted ones, and the one it must be able to read back.
@@ -198,11 +198,8 @@ def build_resolver(*, site_origin: str | None = None) -> CheckoutResolver:
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:
         # A refusal from I'mport the checkout could not expect (revoked API key, an unknown business
-        # error on a lookup) is upstream's fault, not the buyer's and not a bug here. The gateway module
-        # is looked up, not imported: it is loaded whenever one of its errors exists, and handlers that
-        # never call I'mport must not pay for the import.
-        gateway_errors = sys.modules.get("checkout.gateway.errors")
-        if gateway_errors is not None and isinstance(exc, gateway_errors.IamportError):
+        # error on a lookup) is upstream's fault, not the buyer's and not a bug here.
+        if isinstance(exc, IamportError):
             logger.error(
                 "I'mport refused a call the request needed",
                 extra={

@@ -118,7 +118,7 @@ def test_putting_an_unknown_product_in_the_cart_is_404(shop):
     assert reply.error_code == "product_not_found"
 
 
-def test_order_creation_returns_request_pay_params_and_honours_the_idempotency_key(shop):
+def test_order_creation_returns_request_pay_params_and_passes_the_idempotency_key_through(shop):
     created = shop.order_from_cart()
     order, payment = created["order"], created["payment"]
     assert order["status"] == "ready"
