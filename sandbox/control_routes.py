@@ -35,6 +35,9 @@ WINDOW_PARAMS = (
 )
 
 
+CONSOLE_CANCEL_REASON = "관리자페이지취소"
+
+
 def register(router: Router, sb: Sandbox) -> None:
     def bad(message: str) -> ApiError:
         return ApiError(400, -1, message)
@@ -91,9 +94,13 @@ def register(router: Router, sb: Sandbox) -> None:
             if payment is None:
                 return fail(404, -1, sb.messages.text("cancel_not_found"))
             try:
-                # The console asks no checksum and books vbank refunds itself.
+                # The console asks no checksum and books vbank refunds itself. Its cancels carry the reason
+                # "관리자페이지취소" (docs bundle: opi/ko/console/guide/payments, 내역 검색 > 취소 사유).
                 done = cancel(
-                    sb, payment, {k: body.get(k) for k in ("amount", "reason")}, check_refund_account=False
+                    sb,
+                    payment,
+                    {"amount": body.get("amount"), "reason": body.get("reason") or CONSOLE_CANCEL_REASON},
+                    check_refund_account=False,
                 )
             except CancelRefused as exc:
                 return fail(409, exc.code, exc.message)

@@ -14,6 +14,19 @@ from checkout.domain.status import OPEN, OrderStatus
 # asking I'mport and recording the result: the sweeper finishes it.
 REFUND_RESUME_AFTER = timedelta(minutes=1)
 
+# When the sweeper asks I'mport about an open order that nobody has reported (lost webhook, closed
+# browser): these times after creation, then every CHECK_EVERY until it expires. A card payment whose
+# every report was lost is found by the first sweeper run after two minutes.
+CHECK_AFTER = (timedelta(minutes=2), timedelta(minutes=5), timedelta(minutes=15), timedelta(minutes=30))
+CHECK_EVERY = timedelta(hours=1)
+# An order the sweeper fails on waits 2, 4, 8, ... minutes (at most an hour) before the next try, so a
+# few orders that keep failing never hold up the others.
+RETRY_CAP = timedelta(hours=1)
+
+
+def retry_delay(failures: int) -> timedelta:
+    return min(timedelta(minutes=2 ** max(failures, 1)), RETRY_CAP)
+
 
 @dataclass(frozen=True)
 class Product:
@@ -107,6 +120,15 @@ class RefundIntent:
     final: bool  # True when this refund leaves nothing to refund: the order becomes `cancelled`
     request_hash: str = ""
     refund_account: RefundAccount | None = None
+    # A fresh token per attempt, sent inside the cancel's `reason`: I'mport echoes the reason in the
+    # payment's `cancel_history`, which is how the saga recognises *its own* cancel there (with the
+    # amount), never by how much the balance fell (docs/RELIABILITY.md, "Whose cancel is it").
+    cancel_ref: str = ""
+
+    @property
+    def iamport_reason(self) -> str:
+        """The `reason` sent with the cancel: the tag first, so a shortened reason still carries it."""
+        return f"[{self.cancel_ref}] {self.reason}" if self.cancel_ref else self.reason
 
     def sweep_due(self, now: datetime) -> bool:
         """Old enough that the request which recorded it must have died."""
@@ -123,12 +145,17 @@ class RefundRecord:
     at: datetime
     reason: str = ""
     request_hash: str = ""
-    cancellation_id: str | None = None
+    cancellation_id: str | None = None  # the entry of the payment's cancel_history this refund is
+    cancel_ref: str = ""
 
 
 @dataclass(frozen=True)
 class StrayPayment:
-    """A payment for this merchant_uid that was not (or no longer) the order's: refunded at I'mport."""
+    """A payment for this merchant_uid that was not (or no longer) the order's: refunded at I'mport.
+
+    The record mirrors I'mport's: `amount` is what the payment has had cancelled, `unrefunded` what it
+    still holds. A report showing the payment holding more than `unrefunded` is acted on again.
+    """
 
     imp_uid: str
     amount: int  # refunded at I'mport
@@ -165,6 +192,11 @@ class Order:
     points_earned: int = 0
     failure_reason: str | None = None
     paid_at: datetime | None = None
+    # The sweeper's bookkeeping: how many times it has asked I'mport about this open order, how many
+    # times in a row it failed on it, and not before when it tries again.
+    checks: int = 0
+    sweep_failures: int = 0
+    retry_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -190,13 +222,22 @@ class Order:
     def line(self, product_id: str) -> OrderLine | None:
         return next((line for line in self.lines if line.product_id == product_id), None)
 
+    def next_check_at(self) -> datetime:
+        """When the sweeper next asks I'mport about this open order (before it expires)."""
+        n = self.checks
+        if n < len(CHECK_AFTER):
+            return self.created_at + CHECK_AFTER[n]
+        return self.created_at + CHECK_AFTER[-1] + CHECK_EVERY * (n - len(CHECK_AFTER) + 1)
+
     def sweep_at(self) -> datetime | None:
         """When the sweeper must look at this order, or None when it never needs to (sparse index)."""
         if self.pending_refund is not None:
-            return self.pending_refund.created_at + REFUND_RESUME_AFTER
-        if self.is_open:
-            return self.expires_at
-        return None
+            due = self.pending_refund.created_at + REFUND_RESUME_AFTER
+        elif self.is_open:
+            due = min(self.expires_at, self.next_check_at())
+        else:
+            return None
+        return max(due, self.retry_at) if self.retry_at is not None else due
 
     def evolve(self, **changes: object) -> Order:
         return replace(self, **changes)  # type: ignore[arg-type]

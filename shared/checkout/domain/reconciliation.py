@@ -11,10 +11,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from checkout.domain.order import Order
+from checkout.domain.order import Order, RefundIntent
 from checkout.domain.status import REFUNDABLE, OrderStatus
 
 S = OrderStatus
+
+
+@dataclass(frozen=True)
+class CancelFact:
+    """One entry of the payment's `cancel_history`: a full or partial cancel, whoever made it."""
+
+    amount: int
+    cancellation_id: str | None = None
+    reason: str = ""
+    cancelled_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -35,11 +45,16 @@ class PaymentFacts:
     vbank_due: datetime | None = None
     paid_at: datetime | None = None
     fail_reason: str | None = None
-    cancellation_ids: tuple[str, ...] = field(default=())
+    cancels: tuple[CancelFact, ...] = field(default=())  # oldest first, as I'mport lists them
 
     @property
     def cancellable(self) -> int:
         return self.amount - self.cancel_amount
+
+    @property
+    def held(self) -> int:
+        """Cash I'mport holds for this payment: what is left of a paid one, nothing otherwise."""
+        return max(self.cancellable, 0) if self.status == "paid" else 0
 
     @property
     def is_issued_vbank(self) -> bool:
@@ -55,10 +70,27 @@ class Action(StrEnum):
     CANCEL_MISMATCH = "cancel_mismatch"  # forged/mismatched paid payment: cancel at I'mport, then fail
     VOID_MISMATCH = "void_mismatch"  # a virtual account issued for the wrong amount: void it, then fail
     REFUND_STRAY = "refund_stray"  # a second (or late) paid payment: refund it, record it
-    CONSOLE_CANCEL = "console_cancel"  # cancelled in I'mport's console: the order is cancelled with rollback
-    # Part of the cash cancelled in I'mport's console: recorded as a cash refund without lines (which
-    # goods came back is unknown), so the next refund's checksum and the buyer's history stay right.
-    CONSOLE_PARTIAL_CANCEL = "console_partial_cancel"
+    VOID_STRAY = "void_stray"  # a virtual account issued for an order that no longer takes money: void it
+    # The cancel convergence of a paid order: one step per entry of I'mport's cancel_history that the
+    # books do not have yet, oldest first, each its own conditional transaction.
+    COMPLETE_REFUND = "complete_refund"  # the pending refund's own cancel is at I'mport: record it
+    RECORD_CANCEL = "record_cancel"  # a cancel nobody told us about (console, another system): record it
+    CLOSE_CANCELLED = "close_cancelled"  # I'mport holds nothing more: the order is cancelled, goods back
+    DROP_DEAD_INTENT = "drop_dead_intent"  # the pending refund's checksum can never match again
+
+
+# Decisions that only write the books: after them the same payment is looked at again, so that every
+# step it implies (paid, then a cancel made before the first report, ...) is applied in one call.
+BOOKKEEPING = frozenset(
+    {
+        Action.PAY,
+        Action.AWAIT_DEPOSIT,
+        Action.COMPLETE_REFUND,
+        Action.RECORD_CANCEL,
+        Action.CLOSE_CANCELLED,
+        Action.DROP_DEAD_INTENT,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +98,9 @@ class Decision:
     action: Action
     reason: str = ""
     repeat: bool = False  # True when this exact payment was already applied (a duplicate delivery)
+    cancel: CancelFact | None = None  # COMPLETE_REFUND / RECORD_CANCEL: the history entry
+    drop_intent: bool = False  # RECORD_CANCEL: the pending refund died with this cancel
+    disagree: bool = False  # the books and I'mport differ in a way no rule can settle: a person must look
 
 
 def verify(order: Order, payment: PaymentFacts) -> bool:
@@ -112,22 +147,89 @@ def _decide_open(order: Order, p: PaymentFacts) -> Decision:
 
 
 def _decide_closed(order: Order, p: PaymentFacts) -> Decision:
-    if any(stray.imp_uid == p.imp_uid for stray in order.stray_payments):
-        return Decision(Action.NOTHING, "stray payment already refunded", repeat=True)
+    stray = next((s for s in order.stray_payments if s.imp_uid == p.imp_uid), None)
+    if stray is not None:
+        if p.held > stray.unrefunded:
+            # I'mport holds more of it than the books say (a deposit into an account whose void failed,
+            # a refund that was refused): act on it again.
+            return Decision(Action.REFUND_STRAY, stray.reason)
+        return Decision(Action.NOTHING, "stray payment already recorded", repeat=True)
     if p.imp_uid == order.imp_uid and order.status not in (S.FAILED, S.EXPIRED):
-        cancelled_outside = p.status == "cancelled" or p.cancel_amount > order.cash_refunded
-        if order.status in REFUNDABLE and cancelled_outside:
-            if order.pending_refund is not None:
-                # Our own refund saga moved the payment; the saga (or the sweeper) records it.
-                return Decision(Action.NOTHING, "refund in progress")
-            if p.status == "cancelled" or p.cancellable <= 0:
-                return Decision(Action.CONSOLE_CANCEL, "cancelled at I'mport")
-            return Decision(Action.CONSOLE_PARTIAL_CANCEL, "partially cancelled at I'mport")
+        if order.status in REFUNDABLE or order.pending_refund is not None:
+            return converge_cancels(order, p)
         return Decision(Action.NOTHING, "already applied", repeat=True)
     if p.status == "paid" and p.cancellable > 0:
         # Money arrived for an order that no longer takes it (late), or a second time (duplicate).
         late = order.status in (S.FAILED, S.EXPIRED)
         return Decision(Action.REFUND_STRAY, "late_success" if late else "duplicate")
+    if p.status == "ready" and p.is_issued_vbank:
+        # An account issued after the order closed (or for a second attempt): no deposit may land in it.
+        return Decision(Action.VOID_STRAY, "virtual account of a closed order")
     return Decision(
         Action.NOTHING, "payment does not change a closed order", repeat=p.imp_uid == order.imp_uid
     )
+
+
+def is_own_cancel(entry: CancelFact, intent: RefundIntent) -> bool:
+    """The pending refund's own cancel: its tag in the reason I'mport echoes, and its amount."""
+    return (
+        bool(intent.cancel_ref) and f"[{intent.cancel_ref}]" in entry.reason and entry.amount == intent.amount
+    )
+
+
+def _recorded(order: Order, entry: CancelFact) -> bool:
+    for refund in order.refunds:
+        if entry.cancellation_id and refund.cancellation_id == entry.cancellation_id:
+            return True
+        if refund.cancel_ref and f"[{refund.cancel_ref}]" in entry.reason and refund.amount == entry.amount:
+            return True
+    return False
+
+
+def converge_cancels(order: Order, p: PaymentFacts) -> Decision:
+    """The next step that brings a paid order's refunds to what I'mport's cancel_history says.
+
+    I'mport's record is the truth: every cancel in its history is in the books exactly once, oldest first,
+    whoever made it. The pending refund (if any) is ours when its tag and amount are in the history; it is
+    dead when it is not there and the balance no longer equals its checksum (the balance only falls, so
+    I'mport will refuse that checksum for ever): it is dropped with the cancel that killed it, and the
+    refund is planned again on the corrected books.
+    """
+    intent = order.pending_refund
+    unrecorded = [c for c in p.cancels if not _recorded(order, c)]
+    # Never book more than I'mport cancelled beyond the books, whatever the history looks like.
+    gap = p.cancel_amount - order.cash_refunded
+    own = next((c for c in unrecorded if intent is not None and is_own_cancel(c, intent)), None)
+    if own is not None and own is unrecorded[0] and own.amount <= gap:
+        return Decision(Action.COMPLETE_REFUND, "our refund is at I'mport", cancel=own)
+    alive = intent is not None and (own is not None or intent.amount == 0 or p.cancellable == intent.checksum)
+    outside = [c for c in unrecorded if c is not own]
+    if outside and gap > 0:
+        first = outside[0]
+        room = gap - (own.amount if own is not None else 0)
+        if first.amount > room:
+            return Decision(Action.NOTHING, "cancel history exceeds the balance change", disagree=True)
+        return Decision(
+            Action.RECORD_CANCEL,
+            "cancelled at I'mport",
+            cancel=first,
+            drop_intent=intent is not None and not alive,
+        )
+    outside_gap = gap - (own.amount if own is not None else 0)
+    if outside_gap > 0 and not outside:
+        # I'mport's cancel_amount moved but its history does not list the cancel: book the difference.
+        return Decision(
+            Action.RECORD_CANCEL,
+            "cancelled at I'mport",
+            cancel=CancelFact(amount=outside_gap, reason=f"unlisted cancel up to {p.cancel_amount}"),
+            drop_intent=intent is not None and not alive,
+        )
+    if intent is not None and not alive:
+        return Decision(Action.DROP_DEAD_INTENT, "the refund's checksum no longer matches", disagree=gap < 0)
+    if intent is not None:
+        return Decision(Action.NOTHING, "refund in progress")
+    if gap < 0:
+        return Decision(Action.NOTHING, "the books show more refunded than I'mport", disagree=True)
+    if p.held == 0 and order.status is not S.CANCELLED:
+        return Decision(Action.CLOSE_CANCELLED, "nothing left at I'mport")
+    return Decision(Action.NOTHING, "already applied", repeat=True)

@@ -25,6 +25,7 @@ def plan_refund(
     now: datetime,
     request_hash: str = "",
     refund_account: RefundAccount | None = None,
+    cancel_ref: str = "",
 ) -> RefundIntent:
     """The intent for refunding `requested` lines (None: everything that is left)."""
     if order.status not in REFUNDABLE:
@@ -42,10 +43,12 @@ def plan_refund(
     if final:
         cash, points = order.cancellable_cash, points_left
     else:
+        # Capped to what is left: after a cancel made at I'mport (which named no goods) the lines may be
+        # worth more than the money still refundable. Cash first, then points, never more than remains.
         value = sum(_price(order, r.product_id) * r.quantity for r in lines)
-        cash = min(value, order.cancellable_cash)
-        points = value - cash
-    if cash < 0 or points < 0 or points > points_left:
+        cash = min(value, max(order.cancellable_cash, 0))
+        points = min(value - cash, points_left)
+    if cash < 0 or points < 0:
         # Only reachable if the stored order is inconsistent; refuse rather than pay out wrongly.
         raise OrderStateConflict(f"order {order.merchant_uid} cannot be refunded as recorded")
     earned_back_before = order.points_clawed_back
@@ -66,23 +69,24 @@ def plan_refund(
         final=final,
         request_hash=request_hash,
         refund_account=refund_account,
+        cancel_ref=cancel_ref,
     )
 
 
-def plan_partial_cancel_at_iamport(
-    order: Order, cancelled_at_iamport: int, *, refund_id: str, now: datetime
+def plan_cancel_at_iamport(
+    order: Order, cash: int, *, refund_id: str, now: datetime, closes: bool
 ) -> RefundIntent:
-    """Record cash that was cancelled outside the checkout (I'mport's console), already gone.
+    """Book `cash` that was cancelled outside the checkout (I'mport's console, another system): gone already.
 
-    `cancelled_at_iamport` is the payment's cumulative `cancel_amount`; what our records lack of it is
-    the refund. No lines (nobody said which goods came back, so stock stays), no points back (those
-    follow the goods); the reward is clawed back in proportion, like any cash refund.
+    When it empties what the books say I'mport holds (`closes`), it is the whole order's cancel: every
+    remaining line, points and reward come back, as for a full refund. Otherwise it names no goods
+    (stock stays; adjust it by hand if goods came back) and no points (those follow the goods); the
+    reward is clawed back in proportion, like any cash refund.
     """
-    cash = cancelled_at_iamport - order.cash_refunded
-    if order.status not in REFUNDABLE or not 0 < cash < order.cancellable_cash:
-        raise OrderStateConflict(
-            f"order {order.merchant_uid} cannot take a partial cancel of {cash} KRW as recorded"
-        )
+    if order.status not in REFUNDABLE or not 0 < cash <= order.cancellable_cash:
+        raise OrderStateConflict(f"order {order.merchant_uid} cannot take a cancel of {cash} KRW as recorded")
+    if closes and cash == order.cancellable_cash:
+        return plan_refund(order, None, refund_id=refund_id, reason="cancelled at I'mport", now=now)
     cumulative = clawback_after(order.points_earned, order.amount, order.cash_refunded + cash)
     return RefundIntent(
         id=refund_id,

@@ -82,9 +82,24 @@ def mark_paid(
 
 
 def mark_awaiting_deposit(
-    order: Order, *, imp_uid: str, vbank: VbankAccount, payment: dict[str, object], now: datetime
+    order: Order,
+    *,
+    imp_uid: str,
+    vbank: VbankAccount,
+    payment: dict[str, object],
+    now: datetime,
+    expires_at: datetime | None = None,
 ) -> Transition:
-    new = _next(order, now, status=S.AWAITING_DEPOSIT, imp_uid=imp_uid, vbank=vbank, payment=payment)
+    """The virtual account is issued: the order now waits for the deposit, until `expires_at`."""
+    new = _next(
+        order,
+        now,
+        status=S.AWAITING_DEPOSIT,
+        imp_uid=imp_uid,
+        vbank=vbank,
+        payment=payment,
+        expires_at=expires_at or order.expires_at,
+    )
     return Transition(
         order=new, expected_version=order.version, from_statuses=allowed_from(S.AWAITING_DEPOSIT)
     )
@@ -127,9 +142,18 @@ def record_refund_intent(order: Order, intent: RefundIntent, now: datetime) -> T
 
 
 def complete_refund(
-    order: Order, intent: RefundIntent, now: datetime, cancellation_id: str | None = None
+    order: Order,
+    intent: RefundIntent,
+    now: datetime,
+    cancellation_id: str | None = None,
+    *,
+    clears_pending: bool = True,
 ) -> Transition:
-    """Saga step 3: the cash is back at the buyer; restore stock and points, record, clear the intent."""
+    """Saga step 3: the cash is back at the buyer; restore stock and points, record, clear the intent.
+
+    Also books a cancel made outside the saga (`clears_pending=False` keeps a pending refund that is
+    still alive; True drops one that died with this cancel).
+    """
     refunded = {line.product_id: line.quantity for line in intent.lines}
     lines = tuple(
         replace(line, refunded_quantity=line.refunded_quantity + refunded.get(line.product_id, 0))
@@ -145,9 +169,13 @@ def complete_refund(
         reason=intent.reason,
         request_hash=intent.request_hash,
         cancellation_id=cancellation_id,
+        cancel_ref=intent.cancel_ref,
     )
     status = S.CANCELLED if intent.final else S.PARTIALLY_CANCELLED
-    new = _next(order, now, status=status, lines=lines, refunds=(*order.refunds, record), pending_refund=None)
+    pending = None if clears_pending else order.pending_refund
+    new = _next(
+        order, now, status=status, lines=lines, refunds=(*order.refunds, record), pending_refund=pending
+    )
     delta = intent.points - intent.clawback
     return Transition(
         order=new,
@@ -167,6 +195,20 @@ def drop_refund_intent(order: Order, now: datetime) -> Transition:
 
 
 def record_stray_payment(order: Order, stray: StrayPayment, now: datetime) -> Transition:
-    """A second payment for this order was refunded at I'mport: keep the evidence on the order."""
-    new = _next(order, now, stray_payments=(*order.stray_payments, stray))
+    """A payment that must not count was refunded (or refused) at I'mport: keep the evidence on the order,
+    replacing what an earlier report recorded of the same payment."""
+    others = tuple(s for s in order.stray_payments if s.imp_uid != stray.imp_uid)
+    new = _next(order, now, stray_payments=(*others, stray))
+    return Transition(order=new, expected_version=order.version, from_statuses=frozenset({order.status}))
+
+
+def record_sweep(order: Order, now: datetime, *, failed: bool) -> Transition:
+    """The sweeper looked at an order that stays as it is: schedule its next look (or its retry)."""
+    from checkout.domain.order import retry_delay
+
+    if failed:
+        failures = order.sweep_failures + 1
+        new = _next(order, now, sweep_failures=failures, retry_at=now + retry_delay(failures))
+    else:
+        new = _next(order, now, checks=order.checks + 1, sweep_failures=0, retry_at=None)
     return Transition(order=new, expected_version=order.version, from_statuses=frozenset({order.status}))

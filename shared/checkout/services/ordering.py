@@ -1,4 +1,11 @@
-"""Creating an order from the cart (DESIGN §4): one transaction, then the amount is pre-registered."""
+"""Creating an order from the cart (DESIGN §4): one transaction, then the amount is pre-registered.
+
+With an `Idempotency-Key`, the merchant_uid is decided before anything is written and kept with the
+key's claim. If the attempt dies after its transaction and before the key records the result, the
+retry that takes the key over gets the same merchant_uid and looks the order up first: found, it
+registers the amount at I'mport again (idempotent) and answers with that order, exactly as a replay
+would; not found, it creates the order under that merchant_uid. Stock, points and cart move once.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +19,20 @@ from checkout.domain.order import Buyer, Order, OrderLine
 from checkout.domain.status import OrderStatus
 from checkout.domain.transition import MAX_ORDER_LINES
 from checkout.domain.transitions import open_order, roll_back
-from checkout.errors import BadRequest, GatewayUnavailable, OutOfStock, ProductNotFound, StaleOrder
+from checkout.errors import (
+    BadRequest,
+    CheckoutError,
+    GatewayUnavailable,
+    OrderStateConflict,
+    OutOfStock,
+    ProductNotFound,
+    StaleOrder,
+)
 from checkout.gateway.errors import IamportError
 from checkout.inputs import CreateOrderInput
 from checkout.observability import logger
 from checkout.ports import CartRepository, CatalogRepository, OrderRepository, PaymentGateway
-from checkout.services.idempotency import IdempotentRequests
+from checkout.services.idempotency import Attempt, IdempotentRequests
 from checkout.services.results import CreatedOrder
 from checkout.services.telemetry import metric
 
@@ -75,7 +90,8 @@ class OrderingService:
             user_id=user_id,
             key=idempotency_key,
             body=req.model_dump(mode="json"),
-            work=lambda: self._create(user_id, req),
+            plan=lambda: {"merchant_uid": new_merchant_uid(self._clock())},
+            work=lambda attempt: self._attempt(user_id, req, attempt),
             save=lambda created: {"merchant_uid": created.order.merchant_uid},
             load=lambda saved: self._replay(saved["merchant_uid"]),
         )
@@ -98,8 +114,10 @@ class OrderingService:
             "notice_url": p.notice_url,
         }
         if order.pay_method == "vbank":
-            # The bank refuses deposits after the order expires (DESIGN §4): same moment, KST wall clock.
-            params["vbank_due"] = order.expires_at.astimezone(KST).strftime("%Y%m%d%H%M%S")
+            # The account's due date: the order holds stock for the card TTL until the account is issued,
+            # then until this moment (reconcile extends `expires_at` to the due date I'mport reports).
+            due = order.created_at + self._policy.vbank_ttl
+            params["vbank_due"] = due.astimezone(KST).strftime("%Y%m%d%H%M%S")
         return params
 
     def _replay(self, merchant_uid: str) -> CreatedOrder:
@@ -108,7 +126,31 @@ class OrderingService:
             raise StaleOrder(f"order {merchant_uid} is gone")
         return CreatedOrder(order, self.payment_params(order))
 
-    def _create(self, user_id: str, req: CreateOrderInput) -> CreatedOrder:
+    def _attempt(self, user_id: str, req: CreateOrderInput, attempt: Attempt) -> CreatedOrder:
+        merchant_uid = attempt.plan.get("merchant_uid")
+        if not isinstance(merchant_uid, str):  # every claim carries one; be safe all the same
+            return self._create(user_id, req)
+        if attempt.resumed:
+            # An earlier attempt of this request died; its order, if it got that far, has this merchant_uid.
+            existing = self._orders.get(merchant_uid, consistent=True)
+            if existing is not None:
+                return self._resume(user_id, existing)
+        return self._create(user_id, req, merchant_uid)
+
+    def _resume(self, user_id: str, order: Order) -> CreatedOrder:
+        """This request's order, made by an attempt that never answered: finish it and answer with it."""
+        if order.user_id != user_id:  # merchant_uids are random and keys are per buyer: never expected
+            raise OrderStateConflict(f"order {order.merchant_uid} belongs to someone else")
+        if order.status is OrderStatus.FAILED:
+            # I'mport refused to register it and it was rolled back (cart, stock and points returned):
+            # the same answer the attempt would have given; the key is released for a fresh order.
+            raise GatewayUnavailable("the payment gateway could not register the order; retry shortly")
+        logger.info("order resumed", extra={"merchant_uid": order.merchant_uid, "status": order.status.value})
+        if order.is_open and order.amount > 0:
+            self._prepare(order)  # the attempt may have died before registering the amount
+        return CreatedOrder(order, self.payment_params(order))
+
+    def _create(self, user_id: str, req: CreateOrderInput, merchant_uid: str | None = None) -> CreatedOrder:
         now = self._clock()
         lines = self._lines_from_cart(user_id)
         total = sum(line.price * line.quantity for line in lines)
@@ -126,9 +168,10 @@ class OrderingService:
                 code="cash_amount_too_small",
             )
         all_points = amount == 0
-        ttl = self._policy.vbank_ttl if req.pay_method == "vbank" else self._policy.order_ttl
+        # Every order starts with the card TTL; a virtual account's longer wait starts when it is issued.
+        ttl = self._policy.order_ttl
         order = Order(
-            merchant_uid=new_merchant_uid(now),
+            merchant_uid=merchant_uid or new_merchant_uid(now),
             user_id=user_id,
             status=OrderStatus.PAID if all_points else OrderStatus.READY,
             version=1,
@@ -145,7 +188,15 @@ class OrderingService:
             shipping_notice=req.shipping_notice,
             paid_at=now if all_points else None,
         )
-        self._orders.apply(open_order(order))
+        try:
+            self._orders.apply(open_order(order))
+        except CheckoutError:
+            # Refused, or no answer: the transaction may still be ours, applied by a first try whose answer
+            # was lost or by a concurrent attempt of the same request (same merchant_uid).
+            existing = self._orders.get(order.merchant_uid, consistent=True)
+            if existing is None:
+                raise
+            return self._resume(user_id, existing)
         log = {"merchant_uid": order.merchant_uid, "amount": amount, "points_used": points}
         logger.info("order created", extra=log)
         metric("OrdersCreated")

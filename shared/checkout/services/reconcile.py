@@ -10,21 +10,22 @@ winner's result and returns it. That is how the same payment is applied exactly 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from checkout.domain.order import Order, StrayPayment, VbankAccount
-from checkout.domain.reconciliation import Action, Decision, PaymentFacts, decide
-from checkout.domain.refunds import plan_partial_cancel_at_iamport, plan_refund
+from checkout.domain.reconciliation import BOOKKEEPING, Action, CancelFact, Decision, PaymentFacts, decide
+from checkout.domain.refunds import plan_cancel_at_iamport, plan_refund
 from checkout.domain.status import OrderStatus
 from checkout.domain.transitions import (
     complete_refund,
+    drop_refund_intent,
     mark_awaiting_deposit,
     mark_paid,
     record_stray_payment,
     roll_back,
 )
-from checkout.errors import BadRequest, OrderNotFound, RequestInProgress, StaleOrder
+from checkout.errors import BadRequest, GatewayUnavailable, OrderNotFound, RequestInProgress, StaleOrder
 from checkout.gateway.errors import CancelRejected, IamportRejected, PaymentNotFound
 from checkout.inputs import WebhookInput
 from checkout.observability import logger
@@ -56,7 +57,15 @@ def payment_facts(payment: Any) -> PaymentFacts:
         vbank_due=_time(payment.vbank_date),
         paid_at=_time(payment.paid_at),
         fail_reason=payment.fail_reason,
-        cancellation_ids=tuple(c.cancellation_id for c in payment.cancel_history if c.cancellation_id),
+        cancels=tuple(
+            CancelFact(
+                amount=c.amount,
+                cancellation_id=c.cancellation_id,
+                reason=c.reason or "",
+                cancelled_at=_time(c.cancelled_at),
+            )
+            for c in sorted(payment.cancel_history, key=lambda c: c.cancelled_at or 0)
+        ),
     )
 
 
@@ -75,12 +84,19 @@ def payment_snapshot(p: PaymentFacts) -> dict[str, object]:
 
 class Reconciler:
     def __init__(
-        self, *, orders: OrderRepository, gateway: PaymentGateway, earn_bp: int, clock: Callable[[], datetime]
+        self,
+        *,
+        orders: OrderRepository,
+        gateway: PaymentGateway,
+        earn_bp: int,
+        clock: Callable[[], datetime],
+        vbank_ttl: timedelta = timedelta(hours=72),
     ) -> None:
         self._orders = orders
         self._gateway = gateway
         self._earn_bp = earn_bp
         self._clock = clock
+        self._vbank_ttl = vbank_ttl
 
     def handle_webhook(self, note: WebhookInput) -> Order | None:
         """I'mport's notification: only a pointer (V1 webhooks are unsigned); `note.status` is ignored."""
@@ -96,17 +112,55 @@ class Reconciler:
         payment = self._fetch(order, imp_uid)
         if payment is None:
             return order
+        return self.converge(order, payment)
+
+    def converge(self, order: Order, payment: Any) -> Order:
+        """Bring `order` to what I'mport's record of `payment` says: the one convergence rule.
+
+        Each step is one conditional transaction; book-only steps (paid, a cancel nobody told us about,
+        our own refund found in the history) are followed by another look at the same record, so one
+        report applies everything it proves. A lost race re-reads the order and decides again.
+        """
         facts = payment_facts(payment)
-        for _ in range(MAX_ROUNDS):
+        first = True
+        for _ in range(MAX_ROUNDS + 2 * len(facts.cancels)):
             decision = decide(order, facts)
+            if decision.action is Action.NOTHING:
+                self._nothing(order, facts, decision, counted=first)
+                return order
             try:
-                return self._act(order, facts, decision)
+                new = self._act(order, facts, decision)
             except StaleOrder:
-                order = self._read(merchant_uid)
+                order = self._read(order.merchant_uid)
+                if decision.action not in BOOKKEEPING:
+                    # I'mport was asked to change the payment before the write lost: decide on its new record.
+                    facts = payment_facts(self._gateway.get_payment(facts.imp_uid))
+                continue
+            if decision.action not in BOOKKEEPING:
+                return new  # I'mport was asked to change something: the record read is stale now
+            order, first = new, False
         logger.warning(
-            "reconcile did not settle", extra={"merchant_uid": merchant_uid, "imp_uid": facts.imp_uid}
+            "reconcile did not settle", extra={"merchant_uid": order.merchant_uid, "imp_uid": facts.imp_uid}
         )
         raise RequestInProgress("the order is being updated; retry shortly", retry_after_s=1)
+
+    def _nothing(self, order: Order, p: PaymentFacts, decision: Decision, *, counted: bool) -> None:
+        if decision.repeat and counted:
+            metric("DuplicateDelivery")
+        if decision.disagree:
+            # No rule can settle it (the books show a refund I'mport does not, a history that does not
+            # add up): the settlement audit reports it and an operator decides.
+            logger.error(
+                "the books disagree with I'mport",
+                extra={
+                    "merchant_uid": order.merchant_uid,
+                    "imp_uid": p.imp_uid,
+                    "reason": decision.reason,
+                    "iamport_cancelled": p.cancel_amount,
+                    "books_refunded": order.cash_refunded,
+                },
+            )
+            metric("BooksDisagree")
 
     def _read(self, merchant_uid: str) -> Order:
         order = self._orders.get(merchant_uid, consistent=True)
@@ -135,8 +189,6 @@ class Reconciler:
         now = self._clock()
         match decision.action:
             case Action.NOTHING:
-                if decision.repeat:
-                    metric("DuplicateDelivery")
                 return order
             case Action.REFUSE:
                 logger.warning(
@@ -161,15 +213,24 @@ class Reconciler:
                     self._void_quietly(superseded, order.merchant_uid)
                 return new
             case Action.AWAIT_DEPOSIT:
+                # Until the account exists the order holds stock only for the card TTL; from now on it
+                # waits for the deposit until the bank's due date (never past the shop's own limit).
+                limit = order.created_at + self._vbank_ttl
+                due = min(p.vbank_due, limit) if p.vbank_due else limit
                 vbank = VbankAccount(
                     bank=p.vbank_name or p.vbank_code or "",
                     number=p.vbank_num or "",
                     holder=p.vbank_holder,
-                    due=p.vbank_due or order.expires_at,
+                    due=due,
                 )
                 new = self._orders.apply(
                     mark_awaiting_deposit(
-                        order, imp_uid=p.imp_uid, vbank=vbank, payment=payment_snapshot(p), now=now
+                        order,
+                        imp_uid=p.imp_uid,
+                        vbank=vbank,
+                        payment=payment_snapshot(p),
+                        now=now,
+                        expires_at=max(due, order.expires_at),
                     )
                 )
                 logger.info("virtual account issued", extra=log)
@@ -183,85 +244,131 @@ class Reconciler:
             case Action.CANCEL_MISMATCH | Action.VOID_MISMATCH:
                 logger.error("payment does not match the order", extra={**log, "reason": decision.reason})
                 if decision.action is Action.CANCEL_MISMATCH:
-                    refunded = self.refund_whole(p, "amount does not match the order")
+                    after = self.refund_whole(p, "amount does not match the order")
                 else:
                     self._void_quietly(p.imp_uid, order.merchant_uid)
-                    refunded = 0
-                stray = self._stray(p, refunded, "amount_mismatch", now)
+                    after = p
                 new = self._orders.apply(
                     roll_back(
-                        order, OrderStatus.FAILED, reason="payment amount mismatch", now=now, stray=stray
+                        order,
+                        OrderStatus.FAILED,
+                        reason="payment amount mismatch",
+                        now=now,
+                        stray=self._stray(after, "amount_mismatch", now),
                     )
                 )
                 metric("AmountMismatch")
                 return new
             case Action.REFUND_STRAY:
-                refunded = self.refund_whole(
+                after = self.refund_whole(
                     p, "duplicate payment" if decision.reason == "duplicate" else "order no longer payable"
                 )
                 new = self._orders.apply(
-                    record_stray_payment(order, self._stray(p, refunded, decision.reason, now), now)
+                    record_stray_payment(order, self._stray(after, decision.reason, now), now)
                 )
                 logger.warning("stray payment refunded", extra={**log, "reason": decision.reason})
                 metric("DuplicatePayment" if decision.reason == "duplicate" else "LateSuccessRefunded")
                 return new
-            case Action.CONSOLE_CANCEL | Action.CONSOLE_PARTIAL_CANCEL:
-                if decision.action is Action.CONSOLE_CANCEL:
-                    intent = plan_refund(
-                        order, None, refund_id=f"console-{p.imp_uid}", reason="cancelled at I'mport", now=now
+            case Action.VOID_STRAY:
+                self._void_quietly(p.imp_uid, order.merchant_uid)
+                logger.warning("virtual account of a closed order voided", extra=log)
+                return order
+            case Action.COMPLETE_REFUND:
+                intent = order.pending_refund
+                assert intent is not None and decision.cancel is not None
+                new = self._orders.apply(complete_refund(order, intent, now, decision.cancel.cancellation_id))
+                logger.info("refund found at I'mport: recorded", extra={**log, "refund_id": intent.id})
+                metric("RefundsIssued")
+                return new
+            case Action.RECORD_CANCEL:
+                cancel = decision.cancel
+                assert cancel is not None
+                refund_id = (
+                    f"co_{cancel.cancellation_id}"
+                    if cancel.cancellation_id
+                    else f"co_{p.imp_uid}_{order.cash_refunded + cancel.amount}"
+                )
+                intent = plan_cancel_at_iamport(
+                    order,
+                    cancel.amount,
+                    refund_id=refund_id,
+                    now=now,
+                    closes=order.pending_refund is None or decision.drop_intent,
+                )
+                new = self._orders.apply(
+                    complete_refund(
+                        order,
+                        intent,
+                        now,
+                        cancel.cancellation_id,
+                        clears_pending=decision.drop_intent or order.pending_refund is None,
                     )
-                else:
-                    # The cumulative cancel amount names this cancel: a replay finds it recorded.
-                    intent = plan_partial_cancel_at_iamport(
-                        order, p.cancel_amount, refund_id=f"console-{p.imp_uid}-{p.cancel_amount}", now=now
-                    )
-                cancellation = p.cancellation_ids[-1] if p.cancellation_ids else None
-                new = self._orders.apply(complete_refund(order, intent, now, cancellation))
+                )
                 logger.info(
-                    "payment cancelled at I'mport: refund recorded",
-                    extra={**log, "amount": intent.amount, "status": new.status.value},
+                    "payment cancelled at I'mport outside the checkout: recorded",
+                    extra={
+                        **log,
+                        "amount": cancel.amount,
+                        "status": new.status.value,
+                        "dropped_refund": decision.drop_intent,
+                    },
+                )
+                metric("CancelledAtIamport")
+                return new
+            case Action.CLOSE_CANCELLED:
+                intent = plan_refund(
+                    order, None, refund_id=f"co_{p.imp_uid}_close", reason="cancelled at I'mport", now=now
+                )
+                new = self._orders.apply(complete_refund(order, intent, now))
+                logger.info("nothing left at I'mport: order cancelled", extra=log)
+                return new
+            case Action.DROP_DEAD_INTENT:
+                intent = order.pending_refund
+                assert intent is not None
+                new = self._orders.apply(drop_refund_intent(order, now))
+                logger.warning(
+                    "pending refund can no longer go through: dropped",
+                    extra={**log, "refund_id": intent.id, "cancellable": p.cancellable},
                 )
                 return new
         raise AssertionError(f"unhandled decision {decision.action}")
 
     @staticmethod
-    def _stray(p: PaymentFacts, refunded: int, reason: str, now: datetime) -> StrayPayment:
-        # `refunded`: what this report got back; the payment may already have been (partly) cancelled.
-        # A voided virtual account moved no money: nothing is left to refund for it.
-        left = max(p.cancellable, 0) - refunded if p.status == "paid" else 0
-        return StrayPayment(p.imp_uid, p.cancel_amount + refunded, reason, now, unrefunded=left)
+    def _stray(p: PaymentFacts, reason: str, now: datetime) -> StrayPayment:
+        """What I'mport's record says of a payment that must not count: cancelled, and still held."""
+        return StrayPayment(p.imp_uid, p.cancel_amount, reason, now, unrefunded=p.held)
 
-    def refund_whole(self, p: PaymentFacts, reason: str) -> int:
-        """Refund everything still cancellable on a payment that must not count; the amount refunded.
+    def refund_whole(self, p: PaymentFacts, reason: str) -> PaymentFacts:
+        """Refund everything still cancellable on a payment that must not count; I'mport's record after.
 
         The checksum (the cancellable amount we saw) makes a concurrent or repeated attempt harmless:
-        I'mport refuses the second, and the re-read shows the money already went back.
+        I'mport refuses the second, and the re-read shows where the money is.
         """
-        if p.cancellable <= 0:
-            return 0
+        if p.held <= 0:
+            return p
         try:
-            self._gateway.cancel(
-                imp_uid=p.imp_uid, amount=p.cancellable, checksum=p.cancellable, reason=reason
+            return payment_facts(
+                self._gateway.cancel(
+                    imp_uid=p.imp_uid, amount=p.cancellable, checksum=p.cancellable, reason=reason
+                )
             )
-            return p.cancellable
         except CancelRejected as exc:
-            fresh = self._gateway.get_payment(p.imp_uid)
-            if fresh.amount - fresh.cancel_amount == 0:
-                return p.cancellable  # refunded by a concurrent attempt
-            # e.g. a paid virtual account needs a refund account I'mport never had: an operator must act.
-            logger.error(
-                "stray payment could not be refunded",
-                extra={"merchant_uid": p.merchant_uid, "imp_uid": p.imp_uid, "iamport_code": exc.code},
-            )
-            metric("StrayRefundRejected")
-            return 0
+            fresh = payment_facts(self._gateway.get_payment(p.imp_uid))
+            if fresh.held > 0:
+                # e.g. a paid virtual account needs a refund account I'mport never had: an operator must act.
+                logger.error(
+                    "stray payment could not be refunded",
+                    extra={"merchant_uid": p.merchant_uid, "imp_uid": p.imp_uid, "iamport_code": exc.code},
+                )
+                metric("StrayRefundRejected")
+            return fresh
 
     def _void_quietly(self, imp_uid: str, merchant_uid: str) -> None:
         """Close a virtual account that must no longer take a deposit. Best effort: a deposit that still
         arrives is a stray payment and is refunded."""
         try:
             self._gateway.void_vbank(imp_uid)
-        except (IamportRejected, PaymentNotFound) as exc:
+        except (IamportRejected, PaymentNotFound, GatewayUnavailable) as exc:
             logger.info(
                 "virtual account not voided",
                 extra={"merchant_uid": merchant_uid, "imp_uid": imp_uid, "error": type(exc).__name__},

@@ -1,14 +1,18 @@
-"""Refunds as a saga (DESIGN §5).
+"""Refunds as a saga (docs/RELIABILITY.md, "Refunds").
 
-1. Record the intent on the order (conditional write): lines, cash part, points part, and the checksum
-   = the cash our records say I'mport can still cancel.
-2. Ask I'mport to cancel that cash with that checksum.
+1. Record the intent on the order (conditional write): lines, cash part, points part, the checksum
+   = the cash our records say I'mport can still cancel, and a fresh tag (`cancel_ref`).
+2. Ask I'mport to cancel that cash with that checksum, the tag inside the `reason`.
 3. Record the result in one transaction (status, stock, points, ledger, refunds list; intent cleared).
 
-A crash between 2 and 3 leaves the intent. Whoever resumes it (the same Idempotency-Key, or the sweeper)
-re-reads the payment first: if I'mport already shows the cancel, step 3 runs without cancelling again;
-if not, step 2 is repeated with the same checksum, which I'mport refuses should the money have gone out
-after all. Cash never leaves twice.
+Whose cancel is it: I'mport echoes the reason in the payment's `cancel_history`, so the saga knows its
+own cancel by the tag and the amount, never by how far the balance fell (someone may cancel in the
+console at the same moment). A crash between 2 and 3 leaves the intent; whoever resumes it (the same
+Idempotency-Key, the sweeper, or any report of the payment) looks for the tag in the history first.
+
+A refused cancel means: re-read the payment, converge the order to it (cancels nobody told us about are
+booked, and an intent whose checksum can no longer match is dropped), then plan the refund again on the
+corrected books. The API answers 200 only when money moved for this refund (or nothing had to).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from checkout.domain.order import LineQuantity, Order, RefundAccount, RefundIntent
+from checkout.domain.reconciliation import CancelFact, is_own_cancel
 from checkout.domain.refunds import plan_refund
 from checkout.domain.transitions import complete_refund, drop_refund_intent, record_refund_intent
 from checkout.errors import (
@@ -34,18 +39,31 @@ from checkout.inputs import RefundInput
 from checkout.observability import logger
 from checkout.ports import OrderRepository, PaymentGateway
 from checkout.services.idempotency import body_hash, check_key
+from checkout.services.reconcile import Reconciler, payment_facts
 from checkout.services.results import Actor
 from checkout.services.telemetry import metric
 
 MAX_ROUNDS = 6
+# How many times one request re-plans after I'mport refused because the payment changed under it.
+MAX_REPLANS = 3
+
+
+class _Replan(Exception):
+    """The payment changed at I'mport before our cancel: the order was converged; plan again."""
 
 
 class RefundService:
     def __init__(
-        self, *, orders: OrderRepository, gateway: PaymentGateway, clock: Callable[[], datetime]
+        self,
+        *,
+        orders: OrderRepository,
+        gateway: PaymentGateway,
+        reconciler: Reconciler,
+        clock: Callable[[], datetime],
     ) -> None:
         self._orders = orders
         self._gateway = gateway
+        self._reconciler = reconciler
         self._clock = clock
 
     def refund(self, actor: Actor, merchant_uid: str, req: RefundInput, idempotency_key: str | None) -> Order:
@@ -60,39 +78,58 @@ class RefundService:
             refund_id = f"rf_{digest[:20]}"
         else:
             refund_id = f"rf_{secrets.token_hex(10)}"
-        for _ in range(MAX_ROUNDS):
+        replans = 0
+        for _ in range(MAX_ROUNDS + MAX_REPLANS):
             done = next((r for r in order.refunds if r.id == refund_id), None)
             if done is not None:
                 _same_request(done.request_hash, request_hash)
                 return order
-            pending = order.pending_refund
-            if pending is not None:
-                if pending.id == refund_id:
-                    _same_request(pending.request_hash, request_hash)
-                    return self.resume(order)
-                if pending.sweep_due(self._clock()):
-                    order = self.resume(order)  # a dead request's refund: finish it, then plan ours
-                    continue
-                raise RequestInProgress("another refund of this order is in progress", retry_after_s=5)
-            intent = self._plan(order, req, refund_id, request_hash)
             try:
-                order = self._orders.apply(record_refund_intent(order, intent, self._clock()))
-            except StaleOrder:
+                pending = order.pending_refund
+                if pending is not None:
+                    if pending.id == refund_id:
+                        _same_request(pending.request_hash, request_hash)
+                        return self.resume(order)
+                    if pending.sweep_due(self._clock()):
+                        order = self.resume(order)  # a dead request's refund: finish it, then plan ours
+                        continue
+                    raise RequestInProgress("another refund of this order is in progress", retry_after_s=5)
+                intent = self._plan(order, req, refund_id, request_hash)
+                try:
+                    order = self._orders.apply(record_refund_intent(order, intent, self._clock()))
+                except StaleOrder:
+                    order = self._reread(merchant_uid)
+                    continue
+                logger.info(
+                    "refund intent recorded",
+                    extra={"merchant_uid": merchant_uid, "refund_id": refund_id, "amount": intent.amount},
+                )
+                return self._settle(order, intent, fresh=True)
+            except _Replan:
+                replans += 1
+                if replans > MAX_REPLANS:
+                    raise RequestInProgress(
+                        "the payment keeps changing at I'mport; retry shortly", retry_after_s=5
+                    ) from None
                 order = self._reread(merchant_uid)
-                continue
-            logger.info(
-                "refund intent recorded",
-                extra={"merchant_uid": merchant_uid, "refund_id": refund_id, "amount": intent.amount},
-            )
-            return self._settle(order, intent, fresh=True)
         raise RequestInProgress("the order is being updated; retry shortly", retry_after_s=1)
 
     def resume(self, order: Order) -> Order:
-        """Finish the order's pending refund (a retry or the sweeper): re-query I'mport first."""
+        """Finish the order's pending refund (a retry or the sweeper): look at I'mport's record first.
+
+        A refund that can no longer go through (the payment changed under it) is dropped and the order
+        converged: RefundRejected tells the caller to plan again.
+        """
         intent = order.pending_refund
         if intent is None:
             return order
-        return self._settle(order, intent, fresh=False)
+        try:
+            return self._settle(order, intent, fresh=False)
+        except _Replan:
+            raise RefundRejected(
+                "the payment changed at I'mport since the refund began; the order now shows what I'mport "
+                "holds: retry the refund"
+            ) from None
 
     def _plan(self, order: Order, req: RefundInput, refund_id: str, request_hash: str) -> RefundIntent:
         lines = None if req.lines is None else [LineQuantity(x.product_id, x.quantity) for x in req.lines]
@@ -104,6 +141,7 @@ class RefundService:
             reason=req.reason,
             now=self._clock(),
             request_hash=request_hash,
+            cancel_ref=f"ck-{secrets.token_hex(6)}",
             refund_account=None
             if account is None
             else RefundAccount(account.holder, account.bank, account.number),
@@ -123,43 +161,70 @@ class RefundService:
         return self._record(order, intent, cancellation_id)
 
     def _cancel_at_iamport(self, order: Order, intent: RefundIntent, *, fresh: bool) -> str | None:
+        """Have I'mport cancel the intent's cash once; the id of *our* cancel in its history."""
         assert order.imp_uid is not None, "a paid order with cash has an imp_uid"
         log = {"merchant_uid": order.merchant_uid, "imp_uid": order.imp_uid, "refund_id": intent.id}
         if not fresh:
             payment = self._gateway.get_payment(order.imp_uid)
-            left = payment.amount - payment.cancel_amount
-            if left <= intent.checksum - intent.amount:
+            own = _own_cancel(payment, intent)
+            if own is not None:
                 logger.info("refund already at I'mport; recording it", extra=log)
-                return _latest_cancellation(payment)
-            if left != intent.checksum:
-                # Someone cancelled part of the payment outside this saga (less than our cash, or the
-                # balance would show ours as done), so ours never left and its checksum is stale. Drop
-                # the intent: the outside cancel is then recorded by reconcile, and the buyer may retry.
-                logger.error("payment balance moved outside the refund", extra={**log, "cancellable": left})
-                self._abandon(order, intent)
-                raise RefundRejected(
-                    "the payment changed at I'mport since the refund began; retry the refund"
-                )
+                return own.cancellation_id
+            if payment.amount - payment.cancel_amount != intent.checksum:
+                # Not ours and the balance moved: this checksum can never match again.
+                logger.warning("payment changed at I'mport before the refund", extra=log)
+                self._converge(order, payment)
+                raise _Replan()
         account = intent.refund_account
         try:
             payment = self._gateway.cancel(
                 imp_uid=order.imp_uid,
                 amount=intent.amount,
                 checksum=intent.checksum,
-                reason=intent.reason,
+                reason=intent.iamport_reason,
                 refund_holder=account.holder if account else None,
                 refund_bank=account.bank if account else None,
                 refund_account=account.number if account else None,
             )
-            return _latest_cancellation(payment)
         except CancelRejected as exc:
             payment = self._gateway.get_payment(order.imp_uid)
-            if payment.amount - payment.cancel_amount <= intent.checksum - intent.amount:
+            own = _own_cancel(payment, intent)
+            if own is not None:
                 # The cancel went through on an earlier (timed-out) attempt; the checksum stopped a second.
-                return _latest_cancellation(payment)
+                return own.cancellation_id
+            if payment.amount - payment.cancel_amount != intent.checksum:
+                # Refused because the payment changed under us (a console cancel, another system): book
+                # what happened, then plan again on the corrected books.
+                logger.warning(
+                    "refund refused: the payment changed at I'mport",
+                    extra={
+                        **log,
+                        "iamport_code": exc.code,
+                        "cancellable": payment.amount - payment.cancel_amount,
+                    },
+                )
+                self._converge(order, payment)
+                raise _Replan() from None
             logger.warning("I'mport refused the refund", extra={**log, "iamport_code": exc.code})
             self._abandon(order, intent)
             raise RefundRejected(f"I'mport refused the refund: {exc.message or 'no reason given'}") from None
+        own = _own_cancel(payment, intent)
+        if own is None:
+            # I'mport answered success; its history should list the cancel. Record it all the same: the
+            # money moved for this request, and the history entry is matched by tag on the next report.
+            logger.warning("refund done but not found in the cancel history", extra=log)
+            return None
+        return own.cancellation_id
+
+    def _converge(self, order: Order, payment: object) -> None:
+        current = self._reread(order.merchant_uid)
+        self._reconciler.converge(current, payment)
+        after = self._reread(order.merchant_uid)
+        if after.pending_refund is not None and after.pending_refund.id == (
+            order.pending_refund.id if order.pending_refund else None
+        ):
+            # The order could not be settled around it (the books disagree): don't leave it in the way.
+            self._abandon(after, after.pending_refund)
 
     def _record(self, order: Order, intent: RefundIntent, cancellation_id: str | None) -> Order:
         current = order
@@ -209,7 +274,6 @@ def _same_request(recorded: str, now: str) -> None:
         )
 
 
-def _latest_cancellation(payment: object) -> str | None:
-    history = getattr(payment, "cancel_history", None) or []
-    ids = [c.cancellation_id for c in history if c.cancellation_id]
-    return ids[-1] if ids else None
+def _own_cancel(payment: object, intent: RefundIntent) -> CancelFact | None:
+    """The entry of the payment's cancel_history that this intent made (tag and amount), if any."""
+    return next((c for c in payment_facts(payment).cancels if is_own_cancel(c, intent)), None)

@@ -13,7 +13,7 @@ from pynamodb.exceptions import DoesNotExist, PynamoDBException
 from checkout.domain.order import Order
 from checkout.domain.transition import Transition
 from checkout.errors import BadRequest
-from checkout.store.codec import SWEEP_PK, dt_out, order_from_attributes
+from checkout.store.codec import dt_out, order_from_attributes, sweep_partitions
 from checkout.store.models import Models
 from checkout.store.transact import TransitionWriter
 from checkout.store.unavailable import store_unavailable
@@ -51,12 +51,18 @@ class DynamoOrders:
         return orders, _encode_cursor(last) if last else None
 
     def due_for_sweep(self, now: datetime, limit: int) -> list[str]:
-        """merchant_uids of open orders past their expiry and refund intents due, oldest first."""
+        """merchant_uids of orders the sweeper must look at by `now`, oldest due first, across the shards."""
+        due: list[tuple[str, str]] = []
         try:
-            result = self._m.order.sweep.query(SWEEP_PK, self._m.order.sweep_at <= dt_out(now), limit=limit)
-            return [item.merchant_uid for item in result]
+            for partition in sweep_partitions():
+                result = self._m.order.sweep.query(
+                    partition, self._m.order.sweep_at <= dt_out(now), limit=limit
+                )
+                due.extend((item.sweep_at, item.merchant_uid) for item in result)
         except PynamoDBException as exc:
             raise store_unavailable(exc) from exc
+        due.sort()
+        return [merchant_uid for _, merchant_uid in due[:limit]]
 
 
 def _encode_cursor(key: dict[str, dict[str, str]]) -> str:

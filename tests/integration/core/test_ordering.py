@@ -159,7 +159,7 @@ def test_a_failed_amount_registration_fails_the_order_with_full_rollback(shop: S
     assert shop.ledger_kinds("u1") == ["grant", "hold", "release"]
 
 
-def test_vbank_order_expires_with_the_account_due_date(shop: Shop) -> None:
+def test_vbank_order_asks_for_an_account_due_in_72_hours_but_holds_stock_for_30_minutes(shop: Shop) -> None:
     from datetime import timedelta, timezone
 
     shop.add_product("mug", 12_000, 5)
@@ -167,8 +167,9 @@ def test_vbank_order_expires_with_the_account_due_date(shop: Shop) -> None:
     created = shop.order_for("u1", {"mug": 1}, pay_method="vbank")
 
     order = created.order
-    assert order.expires_at - order.created_at == timedelta(hours=72)
-    kst = order.expires_at.astimezone(timezone(timedelta(hours=9)))
+    # Until the account is issued the order holds stock for the card TTL (reconcile extends it then).
+    assert order.expires_at - order.created_at == timedelta(minutes=30)
+    kst = (order.created_at + timedelta(hours=72)).astimezone(timezone(timedelta(hours=9)))
     assert created.payment["vbank_due"] == kst.strftime("%Y%m%d%H%M%S")
     assert created.payment["pay_method"] == "vbank"
 

@@ -119,22 +119,80 @@ def test_a_ledger_event_that_already_happened_aborts_the_transition(stocked: Sho
 def test_claiming_a_held_idempotency_key_returns_the_holder_in_the_same_write(stocked: Shop) -> None:
     records = stocked.store.idempotency
     now = time.time()
-    assert records.claim("k1", "hash-a", now=now, in_progress_s=60, ttl_s=3600) is None
+    plan = {"merchant_uid": "ord_x"}
+    assert records.claim("k1", "hash-a", plan=plan, now=now, in_progress_s=60, ttl_s=3600) is None
 
-    held = records.claim("k1", "hash-b", now=now, in_progress_s=60, ttl_s=3600)
+    held = records.claim(
+        "k1", "hash-b", plan={"merchant_uid": "ord_y"}, now=now, in_progress_s=60, ttl_s=3600
+    )
 
     assert held is not None and held.status == "INPROGRESS" and held.body_hash == "hash-a"
+    assert held.result == plan  # the plan of the attempt holding the key
     records.complete("k1", "hash-a", {"merchant_uid": "ord_x"}, now=now, ttl_s=3600)
-    done = records.claim("k1", "hash-a", now=now, in_progress_s=60, ttl_s=3600)
+    done = records.claim("k1", "hash-a", plan={}, now=now, in_progress_s=60, ttl_s=3600)
     assert done is not None and done.status == "COMPLETED" and done.result == {"merchant_uid": "ord_x"}
 
 
-def test_an_idempotency_key_of_a_crashed_attempt_can_be_claimed_after_it_expires(stocked: Shop) -> None:
+def test_a_crashed_attempts_key_is_taken_over_after_it_expires_keeping_its_plan(stocked: Shop) -> None:
     records = stocked.store.idempotency
     now = time.time()
-    records.claim("k2", "hash-a", now=now, in_progress_s=5, ttl_s=3600)
-    assert records.claim("k2", "hash-a", now=now + 1, in_progress_s=5, ttl_s=3600) is not None
-    assert records.claim("k2", "hash-a", now=now + 6, in_progress_s=5, ttl_s=3600) is None
+    dead = {"merchant_uid": "ord_dead"}
+    records.claim("k2", "hash-a", plan=dead, now=now, in_progress_s=5, ttl_s=3600)
+    fresh = {"merchant_uid": "ord_fresh"}
+    early = records.claim("k2", "hash-a", plan=fresh, now=now + 1, in_progress_s=5, ttl_s=3600)
+    assert early is not None
+    assert records.take_over(early, fresh, now=now + 1, in_progress_s=5) is None  # it may still be running
+
+    held = records.claim("k2", "hash-a", plan=fresh, now=now + 6, in_progress_s=5, ttl_s=3600)
+    assert held is not None and held.result == dead  # the claim does not overwrite the dead attempt's plan
+    taken = records.take_over(held, fresh, now=now + 6, in_progress_s=5)
+    assert taken is not None and taken.status == "INPROGRESS" and taken.result == dead
+    assert taken.in_progress_expiry_ms == int((now + 11) * 1000)
+    # Another retry that saw the same dead attempt loses: the record is held again.
+    assert records.take_over(held, fresh, now=now + 6, in_progress_s=5) is None
+
+
+def test_an_abandoned_attempt_can_be_taken_over_at_once(stocked: Shop) -> None:
+    records = stocked.store.idempotency
+    now = time.time()
+    records.claim("k3", "hash-a", plan={"merchant_uid": "ord_a"}, now=now, in_progress_s=60, ttl_s=3600)
+    records.abandon("k3")
+
+    held = records.claim(
+        "k3", "hash-a", plan={"merchant_uid": "ord_b"}, now=now, in_progress_s=60, ttl_s=3600
+    )
+    assert held is not None
+    taken = records.take_over(held, {"merchant_uid": "ord_b"}, now=now, in_progress_s=60)
+    assert taken is not None and taken.result == {"merchant_uid": "ord_a"}
+
+
+def test_taking_over_a_record_without_a_plan_gives_it_the_new_one(stocked: Shop) -> None:
+    records = stocked.store.idempotency
+    now = time.time()
+    stocked.store.models.idempotency(
+        "k4", status="INPROGRESS", body_hash="hash-a", expiration=int(now) + 3600, in_progress_expiry=1
+    ).save()
+    held = records.claim(
+        "k4", "hash-a", plan={"merchant_uid": "ord_b"}, now=now, in_progress_s=60, ttl_s=3600
+    )
+    assert held is not None and held.result is None
+
+    taken = records.take_over(held, {"merchant_uid": "ord_b"}, now=now, in_progress_s=60)
+
+    assert taken is not None and taken.result == {"merchant_uid": "ord_b"}
+
+
+def test_a_released_key_is_free_and_a_completed_one_is_not_released(stocked: Shop) -> None:
+    records = stocked.store.idempotency
+    now = time.time()
+    records.claim("k5", "hash-a", plan={"merchant_uid": "ord_a"}, now=now, in_progress_s=60, ttl_s=3600)
+    records.release("k5")
+    assert records.get("k5") is None
+    records.complete("k5", "hash-a", {"merchant_uid": "ord_a"}, now=now, ttl_s=3600)
+    records.release("k5")
+    records.abandon("k5")
+    done = records.get("k5")
+    assert done is not None and done.status == "COMPLETED" and done.in_progress_expiry_ms is None
 
 
 def test_all_tables_share_one_dynamodb_client_built_once_per_container(settings, monkeypatch) -> None:

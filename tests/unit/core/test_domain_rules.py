@@ -145,9 +145,29 @@ def test_refund_rules_refuse_what_cannot_be_refunded() -> None:
         plan_refund(paid, [LineQuantity("mug", 3)], refund_id="r", reason="x", now=NOW)
 
 
-def test_sweep_time_is_expiry_while_open_and_a_minute_after_a_refund_intent() -> None:
-    order = an_order()
-    assert order.sweep_at() == order.expires_at
+def test_sweep_time_follows_the_check_schedule_while_open_and_a_minute_after_a_refund_intent() -> None:
+    from datetime import timedelta
+
+    from checkout.domain.transitions import record_sweep
+
+    order = an_order()  # expires 30 minutes after creation
+    minutes = []
+    for _ in range(6):
+        minutes.append((order.sweep_at() - order.created_at) / timedelta(minutes=1))
+        order = record_sweep(order, NOW, failed=False).order
+    # 2, 5, 15 minutes after creation, then the expiry (30) caps every later check.
+    assert minutes == [2, 5, 15, 30, 30, 30]
+    long_lived = an_order().evolve(expires_at=NOW + timedelta(hours=72), checks=4)
+    assert long_lived.sweep_at() == NOW + timedelta(minutes=90)  # hourly after the 30-minute check
+    # A failing order backs off 2, 4, 8 ... minutes from the failure, at most an hour, then resets.
+    failing = an_order()
+    waits = []
+    for _ in range(8):
+        failing = record_sweep(failing, NOW, failed=True).order
+        waits.append((failing.sweep_at() - NOW) / timedelta(minutes=1))
+    assert waits == [2, 4, 8, 16, 32, 60, 60, 60]
+    recovered = record_sweep(failing, NOW, failed=False).order
+    assert (recovered.sweep_failures, recovered.retry_at, recovered.checks) == (0, None, 1)
     paid = an_order(status=S.PAID, imp_uid="imp_1")
     assert paid.sweep_at() is None
     intent = plan_refund(paid, None, refund_id="r", reason="x", now=NOW)

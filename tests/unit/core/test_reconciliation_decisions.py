@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from checkout.domain.order import StrayPayment
-from checkout.domain.reconciliation import Action, decide
+from checkout.domain.order import LineQuantity, StrayPayment
+from checkout.domain.reconciliation import Action, CancelFact, decide
+from checkout.domain.refunds import plan_refund
 from checkout.domain.status import OrderStatus
 from tests.unit.core.factories import NOW, a_payment, an_order
 
@@ -75,27 +76,57 @@ def test_a_deposit_into_an_expired_orders_own_account_is_refunded() -> None:
     assert decide(expired, a_payment(expired, pay_method="vbank")).action is Action.REFUND_STRAY
 
 
-def test_console_cancel_cancels_a_paid_order_unless_our_refund_is_in_flight() -> None:
-    from checkout.domain.refunds import plan_refund
+def _cancel(amount: int, cid: str, reason: str = "관리자페이지취소") -> CancelFact:
+    return CancelFact(amount=amount, cancellation_id=cid, reason=reason)
 
-    paid = an_order(status=S.PAID, imp_uid="imp_1")
-    cancelled = a_payment(paid, status="cancelled", cancel_amount=paid.amount)
-    assert decide(paid, cancelled).action is Action.CONSOLE_CANCEL
-    intent = plan_refund(paid, None, refund_id="r", reason="x", now=NOW)
-    assert decide(paid.evolve(pending_refund=intent), cancelled).action is Action.NOTHING
+
+def test_a_console_cancel_is_recorded_whoever_reports_it_even_with_our_refund_in_flight() -> None:
+    paid = an_order(status=S.PAID, imp_uid="imp_1")  # 20000 cash
+    cancelled = a_payment(
+        paid, status="cancelled", cancel_amount=paid.amount, cancels=(_cancel(20_000, "c1"),)
+    )
+    step = decide(paid, cancelled)
+    assert step.action is Action.RECORD_CANCEL and step.cancel == _cancel(20_000, "c1")
+    assert not step.drop_intent
+    # Our refund was pending (checksum 20000) when the console emptied the payment: that checksum can
+    # never match again, so the cancel is booked and the dead intent dropped in the same step.
+    intent = plan_refund(
+        paid, [LineQuantity("tee", 1)], refund_id="r", reason="x", now=NOW, cancel_ref="ck-1"
+    )
+    step = decide(paid.evolve(pending_refund=intent), cancelled)
+    assert step.action is Action.RECORD_CANCEL and step.drop_intent
+
+
+def test_the_pending_refund_is_recognised_by_its_tag_and_amount_never_by_the_balance() -> None:
+    paid = an_order(status=S.PAID, imp_uid="imp_1", earned=200)
+    intent = plan_refund(
+        paid, [LineQuantity("tee", 1)], refund_id="r", reason="x", now=NOW, cancel_ref="ck-1"
+    )
+    assert intent.amount == 5_000 and intent.iamport_reason.startswith("[ck-1]")
+    pending = paid.evolve(pending_refund=intent)
+    ours = _cancel(5_000, "c1", intent.iamport_reason)
+    step = decide(pending, a_payment(paid, cancel_amount=5_000, cancels=(ours,)))
+    assert step.action is Action.COMPLETE_REFUND and step.cancel == ours
+    # A console cancel of the same amount is not ours: booked as an outside cancel, the intent dropped.
+    console = _cancel(5_000, "c2")
+    step = decide(pending, a_payment(paid, cancel_amount=5_000, cancels=(console,)))
+    assert step.action is Action.RECORD_CANCEL and step.cancel == console and step.drop_intent
+    # Ours, then a console cancel after it: ours first (oldest first), the other next.
+    both = a_payment(paid, cancel_amount=8_000, cancels=(ours, _cancel(3_000, "c3")))
+    assert decide(pending, both).action is Action.COMPLETE_REFUND
+    # Nothing at I'mport yet and the balance still equals the checksum: the saga is running.
+    assert decide(pending, a_payment(paid)).action is Action.NOTHING
 
 
 def test_part_of_the_cash_cancelled_at_iamport_is_a_partial_cancel_recorded_once() -> None:
     from checkout.domain.order import RefundRecord
-    from checkout.domain.refunds import plan_partial_cancel_at_iamport, plan_refund
+    from checkout.domain.refunds import plan_cancel_at_iamport
 
     paid = an_order(status=S.PAID, imp_uid="imp_1", earned=200)  # 20000 cash
-    console = a_payment(paid, cancel_amount=5_000)
-    assert decide(paid, console).action is Action.CONSOLE_PARTIAL_CANCEL
-    in_flight = paid.evolve(pending_refund=plan_refund(paid, None, refund_id="r", reason="x", now=NOW))
-    assert decide(in_flight, console).action is Action.NOTHING
+    console = a_payment(paid, cancel_amount=5_000, cancels=(_cancel(5_000, "c1"),))
+    assert decide(paid, console).action is Action.RECORD_CANCEL
 
-    intent = plan_partial_cancel_at_iamport(paid, 5_000, refund_id="console-imp_1-5000", now=NOW)
+    intent = plan_cancel_at_iamport(paid, 5_000, refund_id="co_c1", now=NOW, closes=True)
     assert (intent.lines, intent.amount, intent.points, intent.clawback, intent.final) == (
         (),
         5_000,
@@ -103,17 +134,59 @@ def test_part_of_the_cash_cancelled_at_iamport_is_a_partial_cancel_recorded_once
         50,
         False,
     )
-    assert intent.checksum == 20_000
     recorded = paid.evolve(
         status=S.PARTIALLY_CANCELLED,
-        refunds=(RefundRecord("console-imp_1-5000", 5_000, 0, 50, (), NOW),),
+        refunds=(RefundRecord("co_c1", 5_000, 0, 50, (), NOW, cancellation_id="c1"),),
     )
     again = decide(recorded, console)
     assert again.action is Action.NOTHING and again.repeat
-    assert decide(recorded, a_payment(paid, cancel_amount=8_000)).action is Action.CONSOLE_PARTIAL_CANCEL
-    # Cash fully cancelled at I'mport is the whole-order console cancel, with stock and points back.
-    emptied = a_payment(paid, cancel_amount=20_000)
-    assert decide(recorded, emptied).action is Action.CONSOLE_CANCEL
+    more = a_payment(paid, cancel_amount=8_000, cancels=(_cancel(5_000, "c1"), _cancel(3_000, "c2")))
+    assert decide(recorded, more).cancel == _cancel(3_000, "c2")
+    # The rest cancelled at I'mport is the whole order's cancel, with stock and points back.
+    rest = plan_cancel_at_iamport(recorded, 15_000, refund_id="co_c2", now=NOW, closes=True)
+    assert rest.final and rest.points == paid.points_used and len(rest.lines) == 2
+
+
+def test_a_cancel_amount_the_history_does_not_list_is_booked_once_and_overbooking_is_flagged() -> None:
+    from checkout.domain.order import RefundRecord
+
+    paid = an_order(status=S.PAID, imp_uid="imp_1")
+    unlisted = decide(paid, a_payment(paid, cancel_amount=4_000))
+    assert unlisted.action is Action.RECORD_CANCEL and unlisted.cancel is not None
+    assert unlisted.cancel.amount == 4_000
+    booked_more = paid.evolve(refunds=(RefundRecord("x", 9_000, 0, 0, (), NOW, cancellation_id="cx"),))
+    flagged = decide(booked_more, a_payment(paid, cancel_amount=4_000, cancels=(_cancel(4_000, "c9"),)))
+    assert flagged.action is Action.NOTHING and flagged.disagree
+
+
+def test_a_fully_cancelled_payment_closes_the_order_once_the_books_hold_every_cancel() -> None:
+    from checkout.domain.order import RefundRecord
+
+    paid = an_order(status=S.PARTIALLY_CANCELLED, imp_uid="imp_1")
+    books = paid.evolve(refunds=(RefundRecord("r1", 20_000, 0, 0, (), NOW, cancellation_id="c1"),))
+    emptied = a_payment(paid, status="cancelled", cancel_amount=20_000, cancels=(_cancel(20_000, "c1"),))
+    assert decide(books, emptied).action is Action.CLOSE_CANCELLED
+    assert decide(books.evolve(status=S.CANCELLED), emptied).action is Action.NOTHING
+
+
+def test_a_deposit_into_a_mismatched_account_whose_void_failed_is_acted_on_again() -> None:
+    from checkout.domain.order import StrayPayment
+
+    failed = an_order(status=S.FAILED, pay_method="vbank").evolve(
+        stray_payments=(StrayPayment("imp_v", 0, "amount_mismatch", NOW, unrefunded=0),)
+    )
+    deposited = a_payment(failed, imp_uid="imp_v", amount=1_000, pay_method="vbank")
+    assert decide(failed, deposited).action is Action.REFUND_STRAY
+    recorded = failed.evolve(
+        stray_payments=(StrayPayment("imp_v", 0, "amount_mismatch", NOW, unrefunded=1_000),)
+    )
+    assert decide(recorded, deposited).action is Action.NOTHING  # already known to need a person
+
+
+def test_an_account_issued_for_a_closed_order_is_voided() -> None:
+    expired = an_order(status=S.EXPIRED, pay_method="vbank")
+    issued = a_payment(expired, status="ready", pay_method="vbank", vbank_num="123", paid_at=None)
+    assert decide(expired, issued).action is Action.VOID_STRAY
 
 
 def test_a_mismatched_payment_already_refunded_is_still_a_mismatch_not_a_plain_failure() -> None:
