@@ -13,12 +13,13 @@ DDB_JAR := $(CACHE)/dynamodb-local/DynamoDBLocal.jar
 SPEC := $(CACHE)/portone/v1.openapi.json
 VUE := web/vendor/vue.esm-browser.prod.js
 
-.PHONY: sam-build help setup test test-unit test-integration test-sandbox test-e2e run lint clean java chromium token bench deploy-site openapi
+.PHONY: sam-build help setup test test-unit test-integration test-sandbox test-e2e run lint clean java chromium token bench deploy-site openapi audit
 
 help:
 	@echo "make test   - install everything, run all test suites"
 	@echo "make run    - start DynamoDB Local, the local API, the I'mport sandbox and the site"
 	@echo "make token  - print a dev token (SUB=user, ADMIN=1 for an admin)"
+	@echo "make audit  - settlement audit against the running offline stack (SINCE=/UNTIL= ISO times)"
 	@echo "make bench  - cold-start and latency figures of the offline stack (bench/README.md)"
 	@echo "make deploy-site MERCHANT_CODE=imp12345678 [STACK=..] [REGION=..]"
 	@echo "             - upload web/ to the stack's site bucket (DeploySite=true) for the deployed API"
@@ -77,6 +78,10 @@ run: setup
 
 token: $(VENV)/.installed
 	@$(PY) -m local token --sub $${SUB:-dev-user} $${ADMIN:+--admin}
+
+# The settlement audit (AuditFunction) against the stack `make run` is running; SINCE/UNTIL are ISO-8601.
+audit: $(VENV)/.installed
+	@$(PY) -m local audit $(if $(SINCE),--since "$(SINCE)") $(if $(UNTIL),--until "$(UNTIL)")
 
 bench: setup
 	$(PY) bench/cold_start.py

@@ -1,5 +1,6 @@
 """`python -m local run` starts the shop offline; `python -m local token --sub USER [--admin]` prints a
-development token the local API accepts."""
+development token the local API accepts; `python -m local audit [--since ISO] [--until ISO]` runs the
+settlement audit against the running offline stack."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sys
 import threading
 from typing import Any
 
+from local.audit import iso_time, run_audit
 from local.cfn import load_template
 from local.seed import DEMO_USER
 from local.stack import DATA_DIR, HOST, LocalStack, LocalUrls, StackError, load_local_app, token_issuer
@@ -89,13 +91,7 @@ def cmd_run(_args: argparse.Namespace) -> int:
     stack.start()
     try:
         seeded = stack.seeded
-        schedules = (
-            ", ".join(
-                f"{s.function_id} every {interval:g}s"
-                for s, interval in (stack.scheduler.plan if stack.scheduler else [])
-            )
-            or "none"
-        )
+        schedules = ", ".join(stack.scheduler.describe() if stack.scheduler else []) or "none"
         print(
             f"""
   site            {stack.web_url}
@@ -120,6 +116,10 @@ def cmd_run(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    return run_audit(_data_dir(), args.since, args.until)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -128,9 +128,13 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--sub", required=True, help="the user id (JWT sub)")
     token.add_argument("--admin", action="store_true", help="put the user in the admin group")
     token.add_argument("--ttl", type=int, default=DEFAULT_TTL_S, help="lifetime in seconds")
+    audit = sub.add_parser("audit", help="run the settlement audit against the running stack (make audit)")
+    audit.add_argument("--since", type=iso_time, help="window start (ISO-8601; default until - 2 days)")
+    audit.add_argument("--until", type=iso_time, help="end of the window (ISO-8601; default now)")
     args = parser.parse_args(argv)
+    commands = {"run": cmd_run, "token": cmd_token, "audit": cmd_audit}
     try:
-        return cmd_run(args) if args.command == "run" else cmd_token(args)
+        return commands[args.command](args)
     except (StackError, UsageError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

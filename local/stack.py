@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import logging
+import os
 import pathlib
+import socket
 import sys
 import tempfile
 import threading
@@ -40,10 +43,19 @@ LOCAL_AUDIENCE = "checkout-local"
 MERCHANT_CODE = "imp00000000"
 SANDBOX_KEY, SANDBOX_SECRET = "sandbox-key", "sandbox-secret"  # noqa: S105 - the sandbox's dev credentials
 WEBHOOK_SOURCE = "127.0.0.1"  # the sandbox posts webhooks from loopback
+# Where a stack with a data dir says, while it runs, where its parts are (read by `python -m local audit`).
+STATE_FILE = "stack.json"
 
 
 class StackError(RuntimeError):
     """The stack cannot start; the message says what to do, in one line."""
+
+
+class StackNotRunning(StackError):
+    def __init__(self) -> None:
+        super().__init__(
+            "the offline stack is not running: start it with `make run` (another terminal), then retry"
+        )
 
 
 class PortInUse(StackError):
@@ -58,6 +70,65 @@ class LocalUrls:
     api_url: str
     web_url: str
     sandbox_url: str
+
+
+@dataclass(frozen=True)
+class RunningState:
+    """Where a running stack's parts are, as it recorded them in its data dir."""
+
+    pid: int
+    urls: LocalUrls
+    ddb_endpoint: str
+    table_names: dict[str, str]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "pid": self.pid,
+                "api_url": self.urls.api_url,
+                "web_url": self.urls.web_url,
+                "sandbox_url": self.urls.sandbox_url,
+                "ddb_endpoint": self.ddb_endpoint,
+                "table_names": self.table_names,
+            },
+            indent=2,
+        )
+
+
+def _answers(url: str) -> bool:
+    host, _, port = url.removeprefix("http://").partition(":")
+    try:
+        with socket.create_connection((host, int(port.split("/")[0])), timeout=1):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_running_state(data_dir: pathlib.Path) -> RunningState:
+    """The stack running on `data_dir`; StackNotRunning when none is (or what it left is stale)."""
+    try:
+        raw = json.loads((data_dir / STATE_FILE).read_text(encoding="utf-8"))
+        state = RunningState(
+            pid=int(raw["pid"]),
+            urls=LocalUrls(raw["api_url"], raw["web_url"], raw["sandbox_url"]),
+            ddb_endpoint=str(raw["ddb_endpoint"]),
+            table_names={str(k): str(v) for k, v in raw["table_names"].items()},
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise StackNotRunning() from None
+    if not (_alive(state.pid) and _answers(state.ddb_endpoint) and _answers(state.urls.sandbox_url)):
+        raise StackNotRunning()
+    return state
 
 
 def local_parameter_overrides(template: Mapping[str, Any], urls: LocalUrls) -> dict[str, str]:
@@ -269,6 +340,12 @@ class LocalStack:
             self.scheduler = Scheduler(self.app.schedules, self.runtime, REGION, self.sweep_interval_s)
             self.scheduler.start()
             cleanup.callback(self.scheduler.stop)
+
+        if self.data_dir is not None:
+            running_file = self.data_dir / STATE_FILE
+            state = RunningState(os.getpid(), self.urls, self.ddb.endpoint, dict(self.table_names))
+            running_file.write_text(state.to_json() + "\n", encoding="utf-8")
+            cleanup.callback(running_file.unlink, missing_ok=True)
 
     def stop(self) -> None:
         self._cleanup.close()

@@ -3,6 +3,7 @@ and indexes): the offline stack and the integration tests both use this."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -62,7 +63,8 @@ def dynamodb_client(endpoint: str, region: str = "ap-northeast-2") -> Any:
 
 
 def create_tables(endpoint: str, names: Mapping[str, str], *, template: dict[str, Any] | None = None) -> None:
-    """Create every table the template declares (those already there are left alone)."""
+    """Create every table the template declares. A table already there (an offline shop's kept data) keeps
+    its items and gets the indexes the template added since, as a deploy would give them."""
     client = dynamodb_client(endpoint)
     existing = set(client.list_tables().get("TableNames", []))
     defs = table_definitions(template)
@@ -72,6 +74,7 @@ def create_tables(endpoint: str, names: Mapping[str, str], *, template: dict[str
     for lid, args in defs.items():
         name = names[lid]
         if name in existing:
+            _add_missing_indexes(client, name, args)
             continue
         client.create_table(TableName=name, **args)
         if lid in ("IdempotencyTable",):
@@ -79,6 +82,29 @@ def create_tables(endpoint: str, names: Mapping[str, str], *, template: dict[str
             client.update_time_to_live(
                 TableName=name, TimeToLiveSpecification={"AttributeName": "expiration", "Enabled": True}
             )
+
+
+def _add_missing_indexes(client: Any, name: str, args: Mapping[str, Any], timeout_s: float = 30.0) -> None:
+    """Create the template's global secondary indexes the table lacks (one at a time, as DynamoDB
+    requires), waiting until each is filled with the items already there."""
+    table = client.describe_table(TableName=name)["Table"]
+    have = {g["IndexName"] for g in table.get("GlobalSecondaryIndexes", [])}
+    for gsi in args.get("GlobalSecondaryIndexes", []):
+        if gsi["IndexName"] in have:
+            continue
+        client.update_table(
+            TableName=name,
+            AttributeDefinitions=args["AttributeDefinitions"],
+            GlobalSecondaryIndexUpdates=[{"Create": gsi}],
+        )
+        deadline = time.monotonic() + timeout_s
+        while True:
+            indexes = client.describe_table(TableName=name)["Table"].get("GlobalSecondaryIndexes", [])
+            if all(g.get("IndexStatus") == "ACTIVE" for g in indexes):
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name}: index {gsi['IndexName']} is not ready after {timeout_s:.0f} s")
+            time.sleep(0.1)
 
 
 def delete_tables(endpoint: str, names: Mapping[str, str]) -> None:

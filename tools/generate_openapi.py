@@ -189,7 +189,17 @@ REPLY_SCHEMAS: dict[str, dict[str, Any]] = {
             "at": MOMENT,
         }
     ),
-    "Points": _obj({"available": COUNT, "held": COUNT, "ledger": _array(_ref("LedgerEntry"))}),
+    "Points": _obj(
+        {
+            "available": COUNT,
+            "held": COUNT,
+            "ledger": {**_array(_ref("LedgerEntry")), "description": "one page, newest first"},
+            "next_cursor": {
+                **MAYBE_TEXT,
+                "description": "pass as `cursor` for the ledger's next page; null at the end",
+            },
+        }
+    ),
     "WebhookAck": {
         "oneOf": [
             _obj(
@@ -342,7 +352,13 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "OrderReply",
         errors={404: "order_not_found (also for someone else's order)"},
     ),
-    ("GET", "/points"): Operation("The buyer's points and ledger", 200, "The points", "Points"),
+    ("GET", "/points"): Operation(
+        "The buyer's points, and their ledger newest first",
+        200,
+        "The balance and one page of the ledger",
+        "Points",
+        errors={400: "invalid_cursor"},
+    ),
     ("POST", "/orders/{merchant_uid}/refund"): Operation(
         "Refund an order, fully or some of its lines",
         200,

@@ -1,4 +1,5 @@
-"""The buyer's own data: GET /orders (history, newest first), GET /orders/{merchant_uid}, GET /points.
+"""The buyer's own data: GET /orders (history, newest first), GET /orders/{merchant_uid}, GET /points
+(balance, and the ledger newest first, paged like the orders).
 An admin (the configured group claim) may also read any single order."""
 
 from __future__ import annotations
@@ -37,9 +38,12 @@ def get_order(merchant_uid: Annotated[MerchantUid, Path()]) -> dict[str, Any]:
 
 
 @app.get("/points")
-def get_points() -> dict[str, Any]:
+def get_points(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=2048)] = None,
+) -> dict[str, Any]:
     user_id = require_user_id(app.current_event)
-    return views.points_json(get_checkout().get_points(user_id))
+    return views.points_json(get_checkout().get_points(user_id, limit, cursor))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

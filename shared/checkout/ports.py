@@ -7,6 +7,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+
     from checkout.gateway.models import Payment
 
 
@@ -29,6 +32,19 @@ class PaymentGateway(Protocol):
 
     def find_payment(self, merchant_uid: str, status: str | None = None) -> Payment | None:
         """The latest payment attempt for an order (optionally only in `status`), or None."""
+        ...
+
+    def get_payments(self, imp_uids: Sequence[str]) -> list[Payment]:
+        """The payments among `imp_uids` the provider knows (unknown ids are simply absent), asked in
+        as few calls as the provider allows."""
+        ...
+
+    def list_payments(
+        self, status: str, since: datetime, until: datetime, page: int = 1, limit: int = 100
+    ) -> tuple[list[Payment], int | None]:
+        """One page of the payments in `status` ("all", or a `PaymentStatus`) whose current status was
+        reached within [since, until] (aware datetimes, at most 90 days apart); returns the payments and
+        the next page number, None after the last page."""
         ...
 
     def prepare(self, merchant_uid: str, amount: int) -> None:
@@ -110,8 +126,9 @@ class OrderRepository(Protocol):
 class PointsRepository(Protocol):
     def balance(self, user_id: str) -> PointsBalance: ...
 
-    def ledger(self, user_id: str, limit: int = ...) -> list[LedgerEntry]:
-        """Newest first."""
+    def ledger(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[LedgerEntry], str | None]:
+        """Newest first (entries of the same moment in a fixed order); the cursor is opaque (BadRequest
+        when it is not this buyer's), the next one None at the end."""
         ...
 
     def grant(self, user_id: str, points: int, grant_id: str, now: datetime) -> bool:
@@ -124,22 +141,37 @@ class IdempotencyRecord:
     key: str
     status: str  # INPROGRESS | COMPLETED
     body_hash: str
-    result: dict[str, Any] | None
+    result: dict[str, Any] | None  # COMPLETED: what to answer again; INPROGRESS: the attempt's plan
     expiration: int  # epoch seconds (table TTL)
     in_progress_expiry_ms: int | None
 
 
 class IdempotencyRepository(Protocol):
     def claim(
-        self, key: str, body_hash: str, *, now: float, in_progress_s: int, ttl_s: int
+        self, key: str, body_hash: str, *, plan: dict[str, Any], now: float, in_progress_s: int, ttl_s: int
     ) -> IdempotencyRecord | None:
-        """One conditional write. None: this request now holds the key; else the record holding it."""
+        """One conditional write. None: this request now holds the key, its record keeping `plan`; else
+        the record holding it (a dead attempt's record included: see `take_over`)."""
+        ...
+
+    def take_over(
+        self, held: IdempotencyRecord, plan: dict[str, Any], *, now: float, in_progress_s: int
+    ) -> IdempotencyRecord | None:
+        """Hold the key of an attempt in progress past its expiry, keeping its plan (`plan` only when it
+        had none). The record now held, or None when another request took it over first."""
         ...
 
     def complete(
         self, key: str, body_hash: str, result: dict[str, Any], *, now: float, ttl_s: int
     ) -> None: ...
 
-    def release(self, key: str) -> None: ...
+    def release(self, key: str) -> None:
+        """Forget a failed attempt: the key is free again."""
+        ...
+
+    def abandon(self, key: str) -> None:
+        """Keep the record and its plan but let the next request take it over at once (the attempt's
+        outcome is unknown)."""
+        ...
 
     def get(self, key: str) -> IdempotencyRecord | None: ...

@@ -118,6 +118,7 @@ def points_json(summary: PointsSummary) -> dict[str, Any]:
         "available": summary.available,
         "held": summary.held,
         "ledger": [ledger_entry_json(e) for e in summary.ledger],
+        "next_cursor": summary.next_cursor,
     }
 
 

@@ -65,6 +65,7 @@ def build_checkout(
     clock: Callable[[], datetime] = utc_now,
 ) -> Checkout:
     from checkout.services import Checkout
+    from checkout.services.audit import Auditor
     from checkout.services.catalog import CatalogService
     from checkout.services.idempotency import IdempotentRequests
     from checkout.services.ordering import OrderingPolicy, OrderingService
@@ -72,6 +73,7 @@ def build_checkout(
     from checkout.services.reconcile import Reconciler
     from checkout.services.refunds import RefundService
     from checkout.services.sweep import Sweeper
+    from checkout.services.telemetry import metric
 
     if store is None:
         from checkout.store import build_store
@@ -86,8 +88,14 @@ def build_checkout(
         order_ttl=timedelta(minutes=settings.order_ttl_minutes),
         vbank_ttl=timedelta(hours=settings.vbank_ttl_hours),
     )
-    reconciler = Reconciler(orders=store.orders, gateway=pay, earn_bp=settings.points_earn_bp, clock=clock)
-    refunds = RefundService(orders=store.orders, gateway=pay, clock=clock)
+    reconciler = Reconciler(
+        orders=store.orders,
+        gateway=pay,
+        earn_bp=settings.points_earn_bp,
+        clock=clock,
+        vbank_ttl=timedelta(hours=settings.vbank_ttl_hours),
+    )
+    refunds = RefundService(orders=store.orders, gateway=pay, reconciler=reconciler, clock=clock)
     return Checkout(
         catalog=CatalogService(store.catalog, store.carts, clock),
         ordering=OrderingService(
@@ -105,6 +113,7 @@ def build_checkout(
         sweeper=Sweeper(
             orders=store.orders, gateway=pay, reconciler=reconciler, refunds=refunds, clock=clock
         ),
+        auditor=Auditor(orders=store.orders, gateway=pay, reconciler=reconciler, clock=clock, metric=metric),
     )
 
 

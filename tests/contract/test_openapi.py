@@ -421,9 +421,9 @@ def test_catalog_cart_and_points_replies_fit_the_documented_schemas(document):
     _assert_fits(document, "Cart", views.cart_json(cart))
     _assert_fits(document, "Cart", views.cart_json(Cart("buyer-1")))
     ledger = tuple(LedgerEntry("buyer-1", kind, 100, "ord_1", NOW) for kind in LedgerKind)
-    _assert_fits(
-        document, "Points", views.points_json(PointsSummary(available=4370, held=1000, ledger=ledger))
-    )
+    for next_cursor in ("eyJrIjoxfQ", None):
+        summary = PointsSummary(available=4370, held=1000, ledger=ledger, next_cursor=next_cursor)
+        _assert_fits(document, "Points", views.points_json(summary))
 
 
 def _handler(code_dir: str) -> Any:

@@ -78,11 +78,8 @@ def test_cfn_lint_reports_no_errors():
     assert _errors(cfnlint.api.lint_file(TEMPLATE)) == []
 
 
-def test_the_sam_expanded_template_has_no_errors_such_as_circular_references(monkeypatch):
-    """cfn-lint checks SAM resources without expanding them; the circular dependency that appears when a
-    function behind the API refers to the API (the API's definition refers back to the function) only
-    exists after the transform, so expand it the way CloudFormation will and lint that."""
-    import cfnlint.api
+def _sam_expanded(monkeypatch: pytest.MonkeyPatch, deploy_site: str) -> dict[str, Any]:
+    """template.yaml after the SAM transform, the way CloudFormation will expand it."""
     from cfnlint.decode import decode
     from samtranslator.translator.transform import transform
 
@@ -101,14 +98,23 @@ def test_the_sam_expanded_template_has_no_errors_such_as_circular_references(mon
         def load(self) -> dict[str, str]:
             return {}
 
+    params = {
+        "JwtIssuer": "https://issuer.example.com",
+        "JwtAudience": "checkout",
+        "SiteUrl": "https://shop.example.com",
+        "DeploySite": deploy_site,
+    }
+    return transform(copy.deepcopy(sam), params, NoManagedPolicies())
+
+
+def test_the_sam_expanded_template_has_no_errors_such_as_circular_references(monkeypatch):
+    """cfn-lint checks SAM resources without expanding them; the circular dependency that appears when a
+    function behind the API refers to the API (the API's definition refers back to the function) only
+    exists after the transform, so expand it the way CloudFormation will and lint that."""
+    import cfnlint.api
+
     for deploy_site in ("false", "true"):
-        params = {
-            "JwtIssuer": "https://issuer.example.com",
-            "JwtAudience": "checkout",
-            "SiteUrl": "https://shop.example.com",
-            "DeploySite": deploy_site,
-        }
-        expanded = transform(copy.deepcopy(sam), params, NoManagedPolicies())
+        expanded = _sam_expanded(monkeypatch, deploy_site)
         assert _errors(cfnlint.api.lint(json.dumps(expanded))) == [], f"DeploySite={deploy_site}"
 
 
@@ -198,6 +204,51 @@ def test_tables_keep_their_keys_and_indexes():
         "by_user": [("user_id", "HASH"), ("created_at", "RANGE")],
         "sweep": [("sweep_pk", "HASH"), ("sweep_at", "RANGE")],
     }
+    points = defs["PointsTable"]
+    (ledger,) = points["GlobalSecondaryIndexes"]
+    assert ledger["IndexName"] == "ledger"
+    assert [(k["AttributeName"], k["KeyType"]) for k in ledger["KeySchema"]] == [
+        ("user_id", "HASH"),
+        ("at", "RANGE"),
+    ]
+    # Every key attribute is declared, and nothing else (CloudFormation refuses unused definitions).
+    for table in defs.values():
+        used = {k["AttributeName"] for k in table["KeySchema"]} | {
+            k["AttributeName"] for g in table.get("GlobalSecondaryIndexes", []) for k in g["KeySchema"]
+        }
+        assert {(a["AttributeName"], a["AttributeType"]) for a in table["AttributeDefinitions"]} == {
+            (name, "S") for name in used
+        }
+
+
+def test_the_store_models_query_the_indexes_the_template_declares():
+    """The pynamodb models name the same indexes and keys as the tables; the ledger index stays sparse
+    because only ledger entries carry `at` (the BALANCE item never shows in the buyer's history)."""
+    from pynamodb.indexes import GlobalSecondaryIndex
+
+    from checkout.config import Settings
+    from checkout.store.models import build_models
+
+    env = {variable: f"checkout-{variable.lower()}" for variable in TABLE_ENV.values()}
+    models = build_models(
+        Settings.from_env({**env, "PUBLIC_API_URL": "https://api.shop.test", "SITE_URL": "https://shop.test"})
+    )
+    defs = table_definitions()
+    for lid, model in (("OrdersTable", models.order), ("PointsTable", models.points)):
+        declared = {
+            g["IndexName"]: [(k["AttributeName"], k["KeyType"]) for k in g["KeySchema"]]
+            for g in defs[lid]["GlobalSecondaryIndexes"]
+        }
+        in_code = {
+            index.Meta.index_name: sorted(
+                ((a.attr_name, "HASH" if a.is_hash_key else "RANGE") for a in index.Meta.attributes.values()),
+                key=lambda key: key[1],
+            )
+            for index in vars(model).values()
+            if isinstance(index, GlobalSecondaryIndex)
+        }
+        assert in_code == declared, lid
+    assert models.points.at.null  # the BALANCE item has none
 
 
 def test_every_table_reference_points_at_a_real_table(template):
@@ -222,6 +273,24 @@ def test_every_table_reference_points_at_a_real_table(template):
                         granted.append(ref["Ref"])
         assert granted, f"{fn_lid} has no table access"
         assert len(granted) == len(set(granted)), f"{fn_lid} grants a table twice"
+
+
+def test_functions_reading_points_may_query_the_ledger_index(template, monkeypatch):
+    """The ledger is read through the Points table's index: after the SAM transform, the role of each
+    function that reads points allows Query on the table's indexes (SAM's DynamoDB policy templates
+    cover `table/<name>/index/*`)."""
+    expanded = _sam_expanded(monkeypatch, "false")["Resources"]
+    index_arn = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${tableName}/index/*"
+    for lid in ("OrdersFunction",):
+        role = expanded[f"{lid}Role"]["Properties"]
+        allowed = [
+            statement
+            for policy in role.get("Policies", [])
+            for statement in policy["PolicyDocument"]["Statement"]
+            if "dynamodb:Query" in statement["Action"]
+            and {"Fn::Sub": [index_arn, {"tableName": {"Ref": "PointsTable"}}]} in statement["Resource"]
+        ]
+        assert allowed, f"{lid} may not query the Points table's ledger index"
 
 
 def test_read_only_functions_cannot_write(template):
@@ -249,6 +318,7 @@ def test_credentials_are_readable_only_from_their_two_parameters(template):
         "WebhookFunction",
         "RefundFunction",
         "ReconcileFunction",
+        "AuditFunction",
     }
 
 
@@ -267,12 +337,30 @@ def test_sweeper_runs_every_five_minutes(template):
     assert schedule["Properties"]["Schedule"] == "rate(5 minutes)"
 
 
+def test_settlement_audit_runs_daily_with_the_sweepers_grants(template):
+    functions = _functions(template)
+    audit = functions["AuditFunction"]["Properties"]
+    (schedule,) = [e for e in audit["Events"].values() if e["Type"] in ("Schedule", "ScheduleV2")]
+    expression = schedule["Properties"]["Schedule"]
+    # A fixed time once a day (minute, hour, every day of every month).
+    assert re.fullmatch(r"cron\(\d{1,2} \d{1,2} \* \* \? \*\)", expression), expression
+    assert schedule["Properties"].get("Enabled", True) is True
+    # It reconciles like the sweeper does, so it needs exactly the sweeper's grants, no more.
+    sweeper = functions["ReconcileFunction"]["Properties"]
+    assert audit["Policies"] == sweeper["Policies"]
+    # It is not behind the API: the public API URL comes from the template, like the sweeper's.
+    assert audit["Environment"] == sweeper["Environment"]
+    assert audit["Timeout"] <= 900  # Lambda's limit
+    assert not [e for e in audit["Events"].values() if e["Type"] == "HttpApi"]
+
+
 def test_alarms_watch_the_metrics_the_code_emits(template):
     env = template["Globals"]["Function"]["Environment"]["Variables"]
     for alarm, metric in (
         ("AmountMismatchAlarm", "AmountMismatch"),
         ("SweepErrorsAlarm", "SweepErrors"),
         ("StrayRefundRejectedAlarm", "StrayRefundRejected"),
+        ("AuditDiscrepanciesAlarm", "AuditDiscrepancies"),
     ):
         props = template["Resources"][alarm]["Properties"]
         assert props["Namespace"] == env["POWERTOOLS_METRICS_NAMESPACE"]
@@ -282,6 +370,13 @@ def test_alarms_watch_the_metrics_the_code_emits(template):
     sweeper = template["Resources"]["ReconcileErrorsAlarm"]["Properties"]
     assert (sweeper["Namespace"], sweeper["MetricName"]) == ("AWS/Lambda", "Errors")
     assert sweeper["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "ReconcileFunction"}}]
+    # Any discrepancy at all (the audit emits the count, 0 included) reaches a person.
+    audit = template["Resources"]["AuditDiscrepanciesAlarm"]["Properties"]
+    assert (audit["ComparisonOperator"], audit["Threshold"]) == ("GreaterThanThreshold", 0)
+    assert audit["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    failed = template["Resources"]["AuditErrorsAlarm"]["Properties"]
+    assert (failed["Namespace"], failed["MetricName"]) == ("AWS/Lambda", "Errors")
+    assert failed["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "AuditFunction"}}]
 
 
 def test_outputs_give_the_api_and_webhook_urls(template):

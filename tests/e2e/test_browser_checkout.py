@@ -364,3 +364,25 @@ def test_placing_an_order_shows_a_busy_disabled_button_until_the_api_answers(
     page.get_by_test_id("imp-close").click()
     orders = buyer.api.get("/orders?limit=10")["orders"]
     assert [o["status"] for o in orders] == ["ready"]
+
+
+def test_points_history_shows_the_newest_entries_and_loads_older_ones_on_request(
+    stack: Any, open_page: Any, state: ShopState, buyer: Buyer
+) -> None:
+    for points in range(1, 26):  # 25 grants, one more each time: the newest is the biggest
+        state.grant_points(buyer.sub, points)
+    page = open_page()
+    sign_in(page, stack.web_url, buyer.sub)
+    page.get_by_test_id("nav-points").click()
+
+    entries = page.get_by_test_id("ledger-points")
+    expect(entries).to_have_count(20, timeout=SLOW_STEP_MS)  # one page
+    expect(entries.first).to_have_text("25 P")
+    expect(page.get_by_test_id("points-available")).to_have_text("325 P")
+
+    page.get_by_test_id("points-more").click()
+
+    expect(entries).to_have_count(25, timeout=SLOW_STEP_MS)
+    assert entries.all_inner_texts() == [f"{points} P" for points in range(25, 0, -1)]
+    expect(page.get_by_test_id("points-more")).to_have_count(0)  # nothing older left
+    screenshot(page, "points-history-more")

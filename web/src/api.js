@@ -83,7 +83,14 @@ export const api = {
   setCartQuantity: (productId, quantity) =>
     request("PUT", `/cart/items/${segment(productId)}`, { body: { quantity } }),
   removeCartItem: (productId) => request("DELETE", `/cart/items/${segment(productId)}`),
-  getPoints: () => request("GET", "/points"),
+  // The balance, and one page of the ledger (newest first); `next_cursor` asks for the older ones.
+  getPoints: (limit, cursor) => {
+    const query = new URLSearchParams();
+    if (limit) query.set("limit", String(limit));
+    if (cursor) query.set("cursor", cursor);
+    const text = query.toString();
+    return request("GET", text ? `/points?${text}` : "/points");
+  },
   createOrder: (order, idempotencyKey) => request("POST", "/orders", { body: order, idempotencyKey }),
   completePayment: (impUid, merchantUid) =>
     request("POST", "/payments/complete", { body: { imp_uid: impUid, merchant_uid: merchantUid }, auth: false }),

@@ -6,7 +6,8 @@ instead of fetching one per call, sets a timeout on every request, retries only 
 and raises typed errors that keep the HTTP status and the envelope's `code`/`message`.
 
 Which calls are retried (on connection errors, timeouts, 5xx and 429):
-- GETs, and getToken (a repeated getToken returns the same token, §2.3);
+- GETs (single and batch lookups, listings by status), and getToken (a repeated getToken returns the
+  same token, §2.3);
 - `prepare`: the whole operation converges (see `prepare`), so a repeat after a lost answer is harmless;
 - `cancel` only when it carries a `checksum`: I'mport refuses a cancel whose checksum no longer equals
   the cancellable balance, so a repeat of a cancel that did go through is refused, never paid twice.
@@ -20,7 +21,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -38,11 +40,19 @@ from checkout.gateway.errors import (
     IamportUnavailable,
     PaymentNotFound,
 )
-from checkout.gateway.models import Payment, PaymentStatus, PreparedAmount
+from checkout.gateway.models import Payment, PaymentPage, PaymentStatus, PreparedAmount
 from checkout.gateway.retry import RetryPolicy, Timeouts
 from checkout.gateway.token import AccessToken, TokenCache
 
 DEFAULT_BASE_URL = "https://api.iamport.kr"
+
+# Batch lookup and listing limits, as I'mport documents them (docs bundle: `schema/v1.openapi.json`,
+# operations `getPaymentListByImpUid` and `getPaymentsByStatus`).
+MAX_BATCH_IDS = 100  # ids per `GET /payments`
+MAX_PAGE_LIMIT = 1000  # `limit` of `GET /payments/status/{status}`
+MAX_LIST_WINDOW = timedelta(days=90)  # `to - from` of `GET /payments/status/{status}`
+LIST_STATUSES = frozenset({"all", *PaymentStatus})
+LIST_SORTINGS = frozenset({"-started", "started", "-paid", "paid", "-updated", "updated"})
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +132,86 @@ class IamportV1Gateway:
         except PaymentNotFound:
             return None
         return parse_model(Payment, payload)
+
+    def get_payments(self, imp_uids: Sequence[str]) -> list[Payment]:
+        """`GET /payments?imp_uid[]=...`: the payments among `imp_uids` that I'mport knows.
+
+        At most 100 ids per call (docs bundle: `schema/v1.openapi.json`, `getPaymentListByImpUid`), so a
+        longer list is asked in batches of 100. Ids I'mport does not know are simply absent from the
+        answer: it says HTTP 207 (the same body as 200) when some were found, and 404 when none was.
+        Repeated and empty ids are asked once, not at all; the payments come in the order I'mport lists them.
+        """
+        wanted = list(dict.fromkeys(i for i in imp_uids if i))
+        found: list[Payment] = []
+        for start in range(0, len(wanted), MAX_BATCH_IDS):
+            batch = wanted[start : start + MAX_BATCH_IDS]
+            try:
+                payload = self._call(
+                    "GET",
+                    "/payments",
+                    params=[("imp_uid[]", imp_uid) for imp_uid in batch],
+                    retryable=True,
+                    not_found=PaymentNotFound,
+                    partial_ok=True,
+                )
+            except PaymentNotFound:
+                continue  # none of this batch exists
+            if not isinstance(payload, list):
+                raise IamportMalformedResponse(
+                    "I'mport answered the batch lookup without a list of payments", http_status=200, code=0
+                )
+            found.extend(parse_model(Payment, item) for item in payload)
+        return found
+
+    def list_payments(
+        self,
+        status: str,
+        since: datetime,
+        until: datetime,
+        page: int = 1,
+        limit: int = 100,
+        *,
+        sorting: str = "started",
+    ) -> tuple[list[Payment], int | None]:
+        """`GET /payments/status/{status}`: one page of the payments in `status` ("all" for every status)
+        whose time is within [since, until]; returns (payments, the next page number or None).
+
+        I'mport matches each payment on the time of its *current* status: `started_at` for ready,
+        `paid_at` for paid, `cancelled_at` for cancelled, `failed_at` for failed. So a payment made last
+        week and cancelled today is listed today, as cancelled; a partial cancel leaves it `paid`, listed
+        by its payment time. The window may span at most 90 days, `limit` is 1 to 1000 (docs bundle:
+        `schema/v1.openapi.json`, `getPaymentsByStatus`, and `PagedPaymentAnnotation` for the paging
+        fields). Times are sent as unix seconds, both ends inclusive.
+        """
+        if status not in LIST_STATUSES:
+            raise ValueError(f"unknown payment status {status!r}")
+        if sorting not in LIST_SORTINGS:
+            raise ValueError(f"unknown sorting {sorting!r}")
+        if isinstance(page, bool) or not isinstance(page, int) or page < 1:
+            raise ValueError(f"page must be a positive integer, got {page!r}")
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_LIMIT:
+            raise ValueError(f"limit must be 1 to {MAX_PAGE_LIMIT}, got {limit!r}")
+        start, end = _unix(since, "since"), _unix(until, "until")
+        if start > end:
+            raise ValueError("since must not be after until")
+        if end - start > MAX_LIST_WINDOW.total_seconds():
+            raise ValueError("I'mport lists at most 90 days at a time: split the window")
+        payload = self._call(
+            "GET",
+            f"/payments/status/{status}",
+            params=[
+                ("from", str(start)),
+                ("to", str(end)),
+                ("page", str(page)),
+                ("limit", str(limit)),
+                ("sorting", sorting),
+            ],
+            retryable=True,
+        )
+        listed = parse_model(PaymentPage, payload)
+        next_page = listed.next_page
+        # A next page is always further on; anything else would page for ever.
+        return list(listed.payments), next_page if next_page is not None and next_page > page else None
 
     def prepare(self, merchant_uid: str, amount: int) -> None:
         """Register `amount` for `merchant_uid` so I'mport's window refuses any other amount (§4.6).
@@ -236,11 +326,15 @@ class IamportV1Gateway:
         path: str,
         *,
         json: dict[str, Any] | None = None,
+        params: list[tuple[str, str]] | None = None,
         retryable: bool,
         authorized: bool = True,
         not_found: type[IamportNotFound] = IamportNotFound,
         rejected: type[IamportRejected] = IamportRejected,
+        partial_ok: bool = False,
     ) -> Any:
+        """One call with its retries. `partial_ok`: HTTP 207 (a batch lookup that found only some of the
+        ids) carries the same envelope as 200 and is read like it."""
         policy = self._retry
         started_at = policy.clock()
         attempt = 0
@@ -254,11 +348,13 @@ class IamportV1Gateway:
                     method,
                     self.base_url + path,
                     json=json,
+                    params=params,
                     timeout=self._timeouts.as_requests(),
                     headers={"Accept": "application/json", **({"Authorization": token} if token else {})},
                     allow_redirects=False,
                 )
-                return unwrap(response.status_code, response.content, not_found=not_found, rejected=rejected)
+                status = 200 if partial_ok and response.status_code == 207 else response.status_code
+                return unwrap(status, response.content, not_found=not_found, rejected=rejected)
             except requests.RequestException as exc:
                 failure: IamportError = IamportUnavailable(f"{type(exc).__name__} on {method} {path}")
                 cause: BaseException | None = exc
@@ -297,3 +393,9 @@ class IamportV1Gateway:
 def _require_positive(amount: int) -> None:
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise ValueError(f"amount must be a positive integer of KRW, got {amount!r}")
+
+
+def _unix(moment: datetime, name: str) -> int:
+    if not isinstance(moment, datetime) or moment.tzinfo is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime, got {moment!r}")
+    return int(moment.timestamp())

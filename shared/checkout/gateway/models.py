@@ -145,3 +145,22 @@ class PreparedAmount(_GatewayModel):
     merchant_uid: str
     amount: Krw
     currency: str | None = None
+
+
+class PaymentPage(_GatewayModel):
+    """One page of payments listed by status and time (`PagedPaymentAnnotation`).
+
+    `previous`/`next` are page numbers, 0 when there is no such page (docs bundle:
+    `schema/v1.openapi.json`, definition `PagedPaymentAnnotation`).
+    """
+
+    total: int = 0
+    previous: int = 0
+    next: int = 0
+    payments: Annotated[list[Payment], BeforeValidator(_nullable_list)] = Field(
+        default_factory=list, alias="list"
+    )
+
+    @property
+    def next_page(self) -> int | None:
+        return self.next or None

@@ -6,14 +6,23 @@ routes, so the handlers depend on these names and nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from checkout.domain.order import Cart, Order, Product
 from checkout.inputs import CreateOrderInput, RefundInput, WebhookInput
-from checkout.services.results import Actor, CreatedOrder, OrderPage, PointsSummary, SweepReport
+from checkout.services.results import (
+    Actor,
+    AuditReport,
+    CreatedOrder,
+    OrderPage,
+    PointsSummary,
+    SweepReport,
+)
 
 if TYPE_CHECKING:
+    from checkout.services.audit import Auditor
     from checkout.services.catalog import CatalogService
     from checkout.services.ordering import OrderingService
     from checkout.services.reads import ReadService
@@ -32,6 +41,7 @@ class Checkout:
         refunds: RefundService,
         reads: ReadService,
         sweeper: Sweeper,
+        auditor: Auditor | None = None,
     ) -> None:
         self._catalog = catalog
         self._ordering = ordering
@@ -39,6 +49,7 @@ class Checkout:
         self._refunds = refunds
         self._reads = reads
         self._sweeper = sweeper
+        self._auditor = auditor
 
     # catalog and cart
     def list_products(self) -> list[Product]:
@@ -73,9 +84,22 @@ class Checkout:
     def get_order(self, user_id: str, merchant_uid: str, *, as_admin: bool = False) -> Order:
         return self._reads.get_order(user_id, merchant_uid, as_admin=as_admin)
 
-    def get_points(self, user_id: str) -> PointsSummary:
-        return self._reads.get_points(user_id)
+    def get_points(self, user_id: str, limit: int, cursor: str | None) -> PointsSummary:
+        return self._reads.get_points(user_id, limit, cursor)
 
     # scheduled
-    def sweep(self, now: datetime | None = None) -> SweepReport:
-        return self._sweeper.sweep(now)
+    def sweep(
+        self, now: datetime | None = None, *, time_left_s: Callable[[], float] | None = None
+    ) -> SweepReport:
+        return self._sweeper.sweep(now, time_left_s=time_left_s)
+
+    def audit(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        time_left_s: Callable[[], float] | None = None,
+    ) -> AuditReport:
+        if self._auditor is None:
+            raise RuntimeError("this checkout was built without the settlement audit")
+        return self._auditor.audit(since, until, time_left_s=time_left_s)

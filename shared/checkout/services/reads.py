@@ -16,8 +16,7 @@ class ReadService:
         self._points = points
 
     def list_orders(self, user_id: str, limit: int, cursor: str | None) -> OrderPage:
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
-            raise BadRequest(f"limit must be an integer from 1 to {MAX_PAGE}", code="invalid_limit")
+        _check_limit(limit)
         orders, next_cursor = self._orders.list_by_user(user_id, limit, cursor or None)
         return OrderPage(tuple(orders), next_cursor)
 
@@ -29,6 +28,14 @@ class ReadService:
             raise OrderNotFound(f"no order {merchant_uid}")
         return order
 
-    def get_points(self, user_id: str) -> PointsSummary:
+    def get_points(self, user_id: str, limit: int, cursor: str | None) -> PointsSummary:
+        """The balance, and one page of the ledger (newest first)."""
+        _check_limit(limit)
         balance = self._points.balance(user_id)
-        return PointsSummary(balance.available, balance.held, tuple(self._points.ledger(user_id)))
+        entries, next_cursor = self._points.ledger(user_id, limit, cursor or None)
+        return PointsSummary(balance.available, balance.held, tuple(entries), next_cursor)
+
+
+def _check_limit(limit: int) -> None:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+        raise BadRequest(f"limit must be an integer from 1 to {MAX_PAGE}", code="invalid_limit")

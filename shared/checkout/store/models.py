@@ -100,6 +100,16 @@ def build_models(settings: Settings) -> Models:
         by_user = ByUserIndex()
         sweep = SweepIndex()
 
+    class LedgerIndex(GlobalSecondaryIndex):
+        """Sparse: only ledger entries carry `at`, so the BALANCE item stays out."""
+
+        class Meta:
+            index_name = "ledger"
+            projection = AllProjection()
+
+        user_id = UnicodeAttribute(hash_key=True)
+        at = UnicodeAttribute(range_key=True)
+
     class PointsModel(Model):
         Meta = _meta(settings, settings.points_table)
         user_id = UnicodeAttribute(hash_key=True)
@@ -112,6 +122,7 @@ def build_models(settings: Settings) -> Models:
         points = NumberAttribute(null=True)
         merchant_uid = UnicodeAttribute(null=True)
         at = UnicodeAttribute(null=True)
+        ledger = LedgerIndex()
 
     class IdempotencyModel(Model):
         Meta = _meta(settings, settings.idempotency_table)

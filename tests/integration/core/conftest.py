@@ -12,6 +12,7 @@ import pytest
 
 from checkout.config import Settings
 from checkout.domain.order import Product
+from checkout.domain.points import LedgerEntry
 from checkout.gateway import Credentials, IamportV1Gateway, RetryPolicy
 from checkout.inputs import CreateOrderInput
 from checkout.services import Checkout, CreatedOrder
@@ -67,8 +68,18 @@ class Shop:
         b = self.store.points.balance(user_id)
         return b.available, b.held
 
+    def ledger(self, user_id: str, page_size: int = 50) -> list[LedgerEntry]:
+        """The whole ledger, newest first, page after page."""
+        entries: list[LedgerEntry] = []
+        cursor: str | None = None
+        while True:
+            page, cursor = self.store.points.ledger(user_id, page_size, cursor)
+            entries.extend(page)
+            if cursor is None:
+                return entries
+
     def ledger_kinds(self, user_id: str) -> list[str]:
-        return sorted(e.kind.value for e in self.store.points.ledger(user_id))
+        return sorted(e.kind.value for e in self.ledger(user_id))
 
     def cart(self, user_id: str) -> dict[str, int]:
         return dict(self.store.carts.list_items(user_id))

@@ -55,7 +55,7 @@ def test_ten_concurrent_reports_of_one_payment_pay_the_order_once(shop: Shop) ->
     assert final.status is OrderStatus.PAID
     assert final.version == order.version + 1  # exactly one transition
     assert {(r.status, r.version) for r in results} == {(OrderStatus.PAID, final.version)}
-    ledger = shop.store.points.ledger("u1")
+    ledger = shop.ledger("u1")
     assert [e.kind.value for e in ledger].count("earn") == 1
     assert [e.kind.value for e in ledger].count("use") == 1
     assert shop.balance("u1") == (310, 0)  # 5000 - 5000 held and spent once, + 1 % of 31000 once

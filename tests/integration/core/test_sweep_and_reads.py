@@ -100,9 +100,10 @@ def test_points_show_balance_hold_and_ledger_newest_first(shop: Shop) -> None:
     shop.clock.advance(timedelta(seconds=1))
     order = shop.order_for("u1", {"mug": 1}, points=600).order
 
-    summary = shop.checkout.get_points("u1")
+    summary = shop.checkout.get_points("u1", 20, None)
 
     assert (summary.available, summary.held) == (400, 600)
+    assert summary.next_cursor is None  # the whole ledger fits the page
     assert [(e.kind.value, e.points, e.merchant_uid) for e in summary.ledger] == [
         ("hold", 600, order.merchant_uid),
         ("grant", 1_000, "welcome-u1-1000"),

@@ -433,6 +433,34 @@ def crafted_cursors(shop: Shop) -> list[tuple[str, str]]:
     ]
 
 
+def crafted_ledger_cursors(shop: Shop) -> list[tuple[str, str]]:
+    """Cursors shaped like the points ledger's (base64url of the index key) with wrong contents."""
+    me = shop.buyer_sub
+    entry_sk = f"LEDGER#{shop.paid_order['merchant_uid']}#earn"
+    moment = "2020-01-01T00:00:00.000000Z"
+
+    def key(user_id: Any, sk: Any, at: Any) -> dict[str, Any]:
+        return {"user_id": {"S": user_id}, "sk": {"S": sk}, "at": {"S": at}}
+
+    return [
+        ("ledger-cursor-someone-elses", cursor_for(key(shop.stranger_sub, entry_sk, moment))),
+        ("ledger-cursor-balance-item", cursor_for(key(me, "BALANCE", moment))),
+        ("ledger-cursor-wrong-types", cursor_for({"user_id": {"S": me}, "sk": {"N": "1"}, "at": 1})),
+        ("ledger-cursor-missing-key", cursor_for({"user_id": {"S": me}, "sk": {"S": entry_sk}})),
+        ("ledger-cursor-extra-key", cursor_for({**key(me, entry_sk, moment), "kind": {"S": "earn"}})),
+        ("ledger-cursor-empty-sk", cursor_for(key(me, "", moment))),
+        ("ledger-cursor-empty-at", cursor_for(key(me, entry_sk, ""))),
+        ("ledger-cursor-not-a-date", cursor_for(key(me, entry_sk, "not-a-date"))),
+        ("ledger-cursor-odd-date", cursor_for(key(me, entry_sk, "0001-01-01T00:00:00+09:00"))),
+        ("ledger-cursor-huge-sk", cursor_for(key(me, "LEDGER#" + "m" * 700, moment))),
+        ("ledger-cursor-far-future", cursor_for(key(me, entry_sk, "9999-12-31T23:59:59.999999Z"))),
+        (
+            "ledger-cursor-orders-shaped",
+            cursor_for({"merchant_uid": {"S": "x"}, "user_id": {"S": me}, "created_at": {"S": moment}}),
+        ),
+    ]
+
+
 ODD_SEGMENTS = [
     ("dot-dot", ".."),
     ("dot", "."),
@@ -743,6 +771,9 @@ def table_cases(shop: Shop, route: ApiRoute) -> list[tuple[str, Request]]:
         add(f"query:{label}", path=path, query=query)
     if route.key == "GET /orders":
         for label, cursor in crafted_cursors(shop):
+            add(f"query:{label}", query=f"cursor={cursor}")
+    if route.key == "GET /points":
+        for label, cursor in crafted_ledger_cursors(shop) + crafted_cursors(shop):
             add(f"query:{label}", query=f"cursor={cursor}")
     if route.key == "GET /payments/complete":
         for label, query in redirect_queries(shop):

@@ -85,11 +85,13 @@ class FakeCheckout:
         self._call("get_order", user_id, merchant_uid, as_admin)
         return sample_order(user_id, OrderStatus.PAID)
 
-    def get_points(self, user_id: str) -> PointsSummary:
-        self._call("get_points", user_id)
+    def get_points(self, user_id: str, limit: int, cursor: str | None) -> PointsSummary:
+        self._call("get_points", user_id, limit, cursor)
         entry = LedgerEntry(user_id, LedgerKind(next(iter(LedgerKind)).value), 370, MERCHANT_UID, NOW)
-        return PointsSummary(available=4370, held=1000, ledger=(entry,))
+        return PointsSummary(available=4370, held=1000, ledger=(entry,), next_cursor="eyJrIjoyfQ")
 
-    def sweep(self, now: datetime | None = None) -> SweepReport:
+    def sweep(self, now: datetime | None = None, *, time_left_s: Any = None) -> SweepReport:
+        # The handler bounds the run by the invocation's remaining time.
+        assert time_left_s is not None and time_left_s() > 0
         self._call("sweep", now)
         return SweepReport(examined=3, paid=1, expired=1, errors=1, error_merchant_uids=["ord_x"])

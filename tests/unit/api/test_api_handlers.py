@@ -12,6 +12,7 @@ from api_fakes import IMP_UID, MERCHANT_UID, FakeCheckout
 from api_harness import BUYER, LambdaContext, http_event, invoke, load_function, sample_event, without_claims
 
 from checkout.errors import (
+    BadRequest,
     GatewayUnavailable,
     OrderNotFound,
     OrderStateConflict,
@@ -360,8 +361,50 @@ def test_an_admin_may_read_any_order(handler, facade):
 def test_points_balance_and_ledger(handler, facade):
     reply = invoke(handler("orders"), sample_event("orders/get-points.json"))
     assert reply.status == 200
+    assert facade.called("get_points") == (BUYER, 20, None)  # the first page, as big as the orders'
     assert reply.body["available"] == 4370 and reply.body["held"] == 1000
     assert reply.body["ledger"][0]["merchant_uid"] == MERCHANT_UID
+    assert reply.body["next_cursor"] == "eyJrIjoyfQ"
+
+
+def _points_event(query: dict[str, str]) -> dict:
+    event = sample_event("orders/get-points.json")
+    event["queryStringParameters"] = query
+    event["rawQueryString"] = "&".join(f"{k}={v}" for k, v in query.items())
+    return event
+
+
+def test_points_pass_limit_and_cursor(handler, facade):
+    reply = invoke(handler("orders"), _points_event({"limit": "5", "cursor": "eyJrIjoxfQ"}))
+    assert reply.status == 200
+    assert facade.called("get_points") == (BUYER, 5, "eyJrIjoxfQ")
+    assert reply.body["next_cursor"] == "eyJrIjoyfQ"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"limit": "0"},
+        {"limit": "51"},
+        {"limit": "ten"},
+        {"limit": "1.5"},
+        {"cursor": ""},
+        {"cursor": "A" * 2049},
+    ],
+)
+def test_points_limit_or_cursor_out_of_range_is_422_and_reaches_nothing(handler, facade, query):
+    reply = invoke(handler("orders"), _points_event(query))
+    assert reply.status == 422, reply.body
+    assert reply.error_code == "validation_failed"
+    assert next(iter(query)) in reply.body["error"]["message"]
+    assert facade.calls == []
+
+
+def test_a_cursor_the_store_refuses_is_400_invalid_cursor(handler, facade):
+    facade.errors["get_points"] = BadRequest("invalid cursor", code="invalid_cursor")
+    reply = invoke(handler("orders"), _points_event({"cursor": "bm90LW1pbmU"}))
+    assert reply.status == 400
+    assert reply.error_code == "invalid_cursor"
 
 
 def test_wrong_method_on_a_known_path_is_405(handler, facade):

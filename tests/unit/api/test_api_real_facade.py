@@ -206,6 +206,32 @@ def test_orders_handler_shows_only_the_buyers_own_orders_and_points(shop):
     assert points.body["available"] == WELCOME_POINTS - 1000 and points.body["held"] == 1000
 
 
+def test_points_ledger_is_paged_newest_first_and_a_cursor_serves_its_own_buyer_only(shop):
+    merchant_uid = shop.order_from_cart()["order"]["merchant_uid"]  # holds 1000 points after the grant
+    first_event = sample_event("orders/get-points.json")
+    first_event["queryStringParameters"] = {"limit": "1"}
+    first = shop.call("orders", first_event)
+    assert first.status == 200, first.body
+    assert [(e["kind"], e["merchant_uid"]) for e in first.body["ledger"]] == [("hold", merchant_uid)]
+    assert first.body["next_cursor"]
+
+    older_event = sample_event("orders/get-points.json")
+    older_event["queryStringParameters"] = {"limit": "1", "cursor": first.body["next_cursor"]}
+    older = shop.call("orders", older_event)
+    assert older.status == 200, older.body
+    assert [(e["kind"], e["merchant_uid"]) for e in older.body["ledger"]] == [("grant", "welcome-test")]
+    assert older.body["next_cursor"] is None
+
+    someone_else = json.loads(json.dumps(older_event))
+    someone_else["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = "another-buyer"
+    refused = shop.call("orders", someone_else)
+    assert refused.status == 400
+    assert refused.error_code == "invalid_cursor"
+    garbage = json.loads(json.dumps(older_event))
+    garbage["queryStringParameters"]["cursor"] = "not-a-cursor"
+    assert shop.call("orders", garbage).error_code == "invalid_cursor"
+
+
 def test_refund_handler_refunds_one_line_through_iamport(shop):
     payment = shop.order_from_cart(quantity=2)["payment"]
     imp_uid = shop.pay_at_iamport(payment)

@@ -192,12 +192,14 @@ def test_collection_views() -> None:
         "total": 300,
     }
     at = datetime(2025, 1, 1, tzinfo=UTC)
-    summary = PointsSummary(10, 5, (LedgerEntry("u1", LedgerKind.HOLD, 5, "ord_1", at),))
+    summary = PointsSummary(10, 5, (LedgerEntry("u1", LedgerKind.HOLD, 5, "ord_1", at),), "next-page")
     assert points_json(summary) == {
         "available": 10,
         "held": 5,
         "ledger": [{"kind": "hold", "points": 5, "merchant_uid": "ord_1", "at": "2025-01-01T00:00:00Z"}],
+        "next_cursor": "next-page",
     }
+    assert points_json(PointsSummary(0, 0, (), None))["next_cursor"] is None
     assert orders_page_json(OrderPage((), None)) == {"orders": [], "next_cursor": None}
     created = created_order_json(CreatedOrder(an_order(), {"amount": 20_000}))
     assert created["payment"] == {"amount": 20_000} and created["order"]["status"] == "ready"

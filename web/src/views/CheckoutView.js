@@ -69,7 +69,8 @@ export default {
 
     const load = () => loading.run(async () => {
       if (!identity.token) return;
-      const [nextCart, points] = await Promise.all([api.getCart(), api.getPoints()]);
+      // Only the balance is shown here: the smallest page of the ledger comes with it.
+      const [nextCart, points] = await Promise.all([api.getCart(), api.getPoints(1)]);
       Object.assign(cart, { items: nextCart.items, total: nextCart.total, loaded: true });
       Object.assign(balance, { available: points.available, held: points.held, loaded: true });
       setCart(nextCart);

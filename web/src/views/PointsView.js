@@ -1,4 +1,5 @@
-// Points: what can be spent, what unpaid orders hold, and every move in the ledger.
+// Points: what can be spent, what unpaid orders hold, and every move in the ledger, newest first,
+// a page at a time.
 import { onMounted, reactive, watch } from "../../vendor/vue.esm-browser.prod.js";
 import { api } from "../api.js";
 import { identity } from "../auth.js";
@@ -7,19 +8,29 @@ import { formatDateTime, formatPoints, LEDGER_LABELS, ORDER_LEDGER_KINDS } from 
 import { resultPath, RouterLink } from "../router.js";
 import SignInPrompt from "./SignInPrompt.js";
 
+const PAGE_SIZE = 20;
+
 export default {
   components: { RouterLink, SignInPrompt },
   setup() {
-    const points = reactive({ available: 0, held: 0, ledger: [], loaded: false });
+    const points = reactive({ available: 0, held: 0, ledger: [], cursor: null, loaded: false });
     const loading = useAction();
     const load = () => loading.run(async () => {
+      Object.assign(points, { ledger: [], cursor: null, loaded: false });
       if (!identity.token) return;
-      Object.assign(points, await api.getPoints(), { loaded: true });
+      const page = await api.getPoints(PAGE_SIZE, null);
+      Object.assign(points, { available: page.available, held: page.held, ledger: page.ledger, cursor: page.next_cursor, loaded: true });
+    });
+    // Older entries: the balance comes back too, so it stays current.
+    const more = () => loading.run(async () => {
+      const page = await api.getPoints(PAGE_SIZE, points.cursor);
+      points.ledger.push(...page.ledger);
+      Object.assign(points, { available: page.available, held: page.held, cursor: page.next_cursor });
     });
     onMounted(load);
     watch(() => identity.token, load);
     const kindLabel = (kind) => LEDGER_LABELS[kind] ?? kind;
-    return { orderKinds: ORDER_LEDGER_KINDS, identity, points, loading: loading.state, kindLabel, formatDateTime, formatPoints, resultPath };
+    return { orderKinds: ORDER_LEDGER_KINDS, identity, points, loading: loading.state, more, kindLabel, formatDateTime, formatPoints, resultPath };
   },
   template: `
     <section aria-labelledby="points-title">
@@ -46,6 +57,8 @@ export default {
           </tbody>
         </table>
         <p v-else-if="points.loaded" data-testid="ledger-empty">No points activity yet.</p>
+        <button v-if="points.cursor" type="button" class="secondary" :disabled="loading.busy" :aria-busy="loading.busy"
+                data-testid="points-more" @click="more">Show older activity (더 보기)</button>
       </template>
     </section>`,
 };
