@@ -34,9 +34,9 @@ class PaymentGateway(Protocol):
         """The latest payment attempt for an order (optionally only in `status`), or None."""
         ...
 
-    def get_payments(self, imp_uids: Sequence[str]) -> list[Payment]:
-        """The payments among `imp_uids` the provider knows (unknown ids are simply absent), asked in
-        as few calls as the provider allows."""
+    def get_payments(self, imp_uids: Sequence[str], merchant_uids: Sequence[str] = ()) -> list[Payment]:
+        """The payments among `imp_uids` the provider knows, and the latest attempt of each order among
+        `merchant_uids` (unknown ids are simply absent), asked in as few calls as the provider allows."""
         ...
 
     def list_payments(

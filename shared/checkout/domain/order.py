@@ -25,7 +25,25 @@ RETRY_CAP = timedelta(hours=1)
 
 
 def retry_delay(failures: int) -> timedelta:
-    return min(timedelta(minutes=2 ** max(failures, 1)), RETRY_CAP)
+    # The exponent is capped before it is raised: 2**41 minutes does not fit a timedelta.
+    return min(timedelta(minutes=2 ** min(max(failures, 1), 6)), RETRY_CAP)
+
+
+def check_at(created_at: datetime, n: int) -> datetime:
+    """The n-th scheduled check of an open order (n from 0)."""
+    if n < len(CHECK_AFTER):
+        return created_at + CHECK_AFTER[n]
+    return created_at + CHECK_AFTER[-1] + CHECK_EVERY * (n - len(CHECK_AFTER) + 1)
+
+
+def checks_passed(created_at: datetime, now: datetime) -> int:
+    """How many scheduled checks are at or before `now`: after a check at `now` the next is the first
+    slot still ahead, so a sweeper that fell behind does not check an order on every run to catch up."""
+    elapsed = now - created_at
+    passed = sum(1 for after in CHECK_AFTER if after <= elapsed)
+    if passed == len(CHECK_AFTER):
+        passed += int((elapsed - CHECK_AFTER[-1]) // CHECK_EVERY)
+    return passed
 
 
 @dataclass(frozen=True)
@@ -224,10 +242,7 @@ class Order:
 
     def next_check_at(self) -> datetime:
         """When the sweeper next asks I'mport about this open order (before it expires)."""
-        n = self.checks
-        if n < len(CHECK_AFTER):
-            return self.created_at + CHECK_AFTER[n]
-        return self.created_at + CHECK_AFTER[-1] + CHECK_EVERY * (n - len(CHECK_AFTER) + 1)
+        return check_at(self.created_at, self.checks)
 
     def sweep_at(self) -> datetime | None:
         """When the sweeper must look at this order, or None when it never needs to (sparse index)."""

@@ -71,6 +71,7 @@ class Action(StrEnum):
     VOID_MISMATCH = "void_mismatch"  # a virtual account issued for the wrong amount: void it, then fail
     REFUND_STRAY = "refund_stray"  # a second (or late) paid payment: refund it, record it
     VOID_STRAY = "void_stray"  # a virtual account issued for an order that no longer takes money: void it
+    RECORD_STRAY = "record_stray"  # a payment already refunded at I'mport that the books do not show
     # The cancel convergence of a paid order: one step per entry of I'mport's cancel_history that the
     # books do not have yet, oldest first, each its own conditional transaction.
     COMPLETE_REFUND = "complete_refund"  # the pending refund's own cancel is at I'mport: record it
@@ -89,6 +90,7 @@ BOOKKEEPING = frozenset(
         Action.RECORD_CANCEL,
         Action.CLOSE_CANCELLED,
         Action.DROP_DEAD_INTENT,
+        Action.RECORD_STRAY,
     }
 )
 
@@ -165,16 +167,26 @@ def _decide_closed(order: Order, p: PaymentFacts) -> Decision:
     if p.status == "ready" and p.is_issued_vbank:
         # An account issued after the order closed (or for a second attempt): no deposit may land in it.
         return Decision(Action.VOID_STRAY, "virtual account of a closed order")
+    if p.cancel_amount > 0 and p.imp_uid != order.imp_uid:
+        # Money that came and went back without the books hearing of it (a stray refunded by a request
+        # whose write was lost, or by hand): keep the evidence, so the audit finds it accounted for.
+        late = order.status in (S.FAILED, S.EXPIRED)
+        return Decision(Action.RECORD_STRAY, "late_success" if late else "duplicate")
     return Decision(
         Action.NOTHING, "payment does not change a closed order", repeat=p.imp_uid == order.imp_uid
     )
 
 
 def is_own_cancel(entry: CancelFact, intent: RefundIntent) -> bool:
-    """The pending refund's own cancel: its tag in the reason I'mport echoes, and its amount."""
-    return (
-        bool(intent.cancel_ref) and f"[{intent.cancel_ref}]" in entry.reason and entry.amount == intent.amount
-    )
+    """The pending refund's own cancel: its tag in the reason I'mport echoes, and its amount.
+
+    An intent recorded before refunds were tagged sent its plain reason: the same reason and amount.
+    """
+    if entry.amount != intent.amount:
+        return False
+    if intent.cancel_ref:
+        return f"[{intent.cancel_ref}]" in entry.reason
+    return entry.reason == intent.reason
 
 
 def _recorded(order: Order, entry: CancelFact) -> bool:
@@ -186,42 +198,61 @@ def _recorded(order: Order, entry: CancelFact) -> bool:
     return False
 
 
+def _new_cancels(
+    unrecorded: list[CancelFact], gap: int, imp_uid: str, cancel_amount: int
+) -> list[CancelFact] | None:
+    """The cancels the books lack: together exactly `gap`, what I'mport cancelled beyond the books.
+
+    Normally that is every entry no refund names. When they add up to more, some are already booked under
+    records that do not name them (an unlisted cancel booked before the history showed it, a record from
+    before cancels were matched one by one): the newest entries that add up to the gap are the new ones.
+    When they add up to less, the history misses a cancel: the difference is one unlisted cancel, last.
+    None: no way to read the history that adds up; a person must look.
+    """
+    total = sum(c.amount for c in unrecorded)
+    if total == gap:
+        return unrecorded
+    if total < gap:
+        unlisted = CancelFact(
+            amount=gap - total, reason=f"unlisted cancel up to {cancel_amount} on {imp_uid}"
+        )
+        return [*unrecorded, unlisted]
+    running = 0
+    for start in range(len(unrecorded) - 1, -1, -1):
+        running += unrecorded[start].amount
+        if running == gap:
+            return unrecorded[start:]
+        if running > gap:
+            break
+    return [] if gap == 0 else None
+
+
 def converge_cancels(order: Order, p: PaymentFacts) -> Decision:
     """The next step that brings a paid order's refunds to what I'mport's cancel_history says.
 
     I'mport's record is the truth: every cancel in its history is in the books exactly once, oldest first,
-    whoever made it. The pending refund (if any) is ours when its tag and amount are in the history; it is
-    dead when it is not there and the balance no longer equals its checksum (the balance only falls, so
-    I'mport will refuse that checksum for ever): it is dropped with the cancel that killed it, and the
-    refund is planned again on the corrected books.
+    whoever made it, and never more than I'mport's `cancel_amount` beyond what the books hold. The pending
+    refund (if any) is ours when its tag and amount are in the history; it is dead when it is not there and
+    the balance no longer equals its checksum (the balance only falls, so I'mport will refuse that
+    checksum for ever): it is dropped with the cancel that killed it, and the refund is planned again on
+    the corrected books.
     """
     intent = order.pending_refund
-    unrecorded = [c for c in p.cancels if not _recorded(order, c)]
-    # Never book more than I'mport cancelled beyond the books, whatever the history looks like.
     gap = p.cancel_amount - order.cash_refunded
-    own = next((c for c in unrecorded if intent is not None and is_own_cancel(c, intent)), None)
-    if own is not None and own is unrecorded[0] and own.amount <= gap:
+    unrecorded = [c for c in p.cancels if not _recorded(order, c)]
+    new = _new_cancels(unrecorded, gap, p.imp_uid, p.cancel_amount) if gap >= 0 else []
+    if new is None:
+        return Decision(Action.NOTHING, "the cancel history does not add up to the balance", disagree=True)
+    own = next((c for c in new if intent is not None and is_own_cancel(c, intent)), None)
+    if own is not None and own is new[0]:
         return Decision(Action.COMPLETE_REFUND, "our refund is at I'mport", cancel=own)
     alive = intent is not None and (own is not None or intent.amount == 0 or p.cancellable == intent.checksum)
-    outside = [c for c in unrecorded if c is not own]
-    if outside and gap > 0:
-        first = outside[0]
-        room = gap - (own.amount if own is not None else 0)
-        if first.amount > room:
-            return Decision(Action.NOTHING, "cancel history exceeds the balance change", disagree=True)
+    outside = [c for c in new if c is not own]
+    if outside:
         return Decision(
             Action.RECORD_CANCEL,
             "cancelled at I'mport",
-            cancel=first,
-            drop_intent=intent is not None and not alive,
-        )
-    outside_gap = gap - (own.amount if own is not None else 0)
-    if outside_gap > 0 and not outside:
-        # I'mport's cancel_amount moved but its history does not list the cancel: book the difference.
-        return Decision(
-            Action.RECORD_CANCEL,
-            "cancelled at I'mport",
-            cancel=CancelFact(amount=outside_gap, reason=f"unlisted cancel up to {p.cancel_amount}"),
+            cancel=outside[0],
             drop_intent=intent is not None and not alive,
         )
     if intent is not None and not alive:

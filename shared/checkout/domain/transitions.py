@@ -204,11 +204,12 @@ def record_stray_payment(order: Order, stray: StrayPayment, now: datetime) -> Tr
 
 def record_sweep(order: Order, now: datetime, *, failed: bool) -> Transition:
     """The sweeper looked at an order that stays as it is: schedule its next look (or its retry)."""
-    from checkout.domain.order import retry_delay
+    from checkout.domain.order import checks_passed, retry_delay
 
     if failed:
         failures = order.sweep_failures + 1
         new = _next(order, now, sweep_failures=failures, retry_at=now + retry_delay(failures))
     else:
-        new = _next(order, now, checks=order.checks + 1, sweep_failures=0, retry_at=None)
+        checks = max(order.checks + 1, checks_passed(order.created_at, now))
+        new = _next(order, now, checks=checks, sweep_failures=0, retry_at=None)
     return Transition(order=new, expected_version=order.version, from_statuses=frozenset({order.status}))

@@ -133,15 +133,17 @@ class IamportV1Gateway:
             return None
         return parse_model(Payment, payload)
 
-    def get_payments(self, imp_uids: Sequence[str]) -> list[Payment]:
-        """`GET /payments?imp_uid[]=...`: the payments among `imp_uids` that I'mport knows.
+    def get_payments(self, imp_uids: Sequence[str], merchant_uids: Sequence[str] = ()) -> list[Payment]:
+        """`GET /payments?imp_uid[]=...&merchant_uid[]=...`: the payments I'mport knows among them.
 
         At most 100 ids per call (docs bundle: `schema/v1.openapi.json`, `getPaymentListByImpUid`), so a
-        longer list is asked in batches of 100. Ids I'mport does not know are simply absent from the
+        longer list is asked in batches of 100. For a merchant_uid I'mport answers its latest attempt (an
+        order it has seen paid takes no new attempt). Ids I'mport does not know are simply absent from the
         answer: it says HTTP 207 (the same body as 200) when some were found, and 404 when none was.
         Repeated and empty ids are asked once, not at all; the payments come in the order I'mport lists them.
         """
-        wanted = list(dict.fromkeys(i for i in imp_uids if i))
+        wanted = [("imp_uid[]", i) for i in dict.fromkeys(i for i in imp_uids if i)]
+        wanted += [("merchant_uid[]", m) for m in dict.fromkeys(m for m in merchant_uids if m)]
         found: list[Payment] = []
         for start in range(0, len(wanted), MAX_BATCH_IDS):
             batch = wanted[start : start + MAX_BATCH_IDS]
@@ -149,7 +151,7 @@ class IamportV1Gateway:
                 payload = self._call(
                     "GET",
                     "/payments",
-                    params=[("imp_uid[]", imp_uid) for imp_uid in batch],
+                    params=batch,
                     retryable=True,
                     not_found=PaymentNotFound,
                     partial_ok=True,

@@ -64,7 +64,10 @@ def payment_facts(payment: Any) -> PaymentFacts:
                 reason=c.reason or "",
                 cancelled_at=_time(c.cancelled_at),
             )
+            # Oldest first (a stable sort keeps I'mport's order for ties); an entry that moved no money
+            # changes nothing in the books.
             for c in sorted(payment.cancel_history, key=lambda c: c.cancelled_at or 0)
+            if c.amount > 0
         ),
     )
 
@@ -131,10 +134,11 @@ class Reconciler:
             try:
                 new = self._act(order, facts, decision)
             except StaleOrder:
+                # Someone else moved the order: decide again on the order as it is now and on I'mport's
+                # record read after it, never on a record older than the order (it could call a refund
+                # recorded meanwhile dead, or miss a cancel this step just asked for).
                 order = self._read(order.merchant_uid)
-                if decision.action not in BOOKKEEPING:
-                    # I'mport was asked to change the payment before the write lost: decide on its new record.
-                    facts = payment_facts(self._gateway.get_payment(facts.imp_uid))
+                facts = payment_facts(self._gateway.get_payment(facts.imp_uid))
                 continue
             if decision.action not in BOOKKEEPING:
                 return new  # I'mport was asked to change something: the record read is stale now
@@ -268,6 +272,12 @@ class Reconciler:
                 )
                 logger.warning("stray payment refunded", extra={**log, "reason": decision.reason})
                 metric("DuplicatePayment" if decision.reason == "duplicate" else "LateSuccessRefunded")
+                return new
+            case Action.RECORD_STRAY:
+                new = self._orders.apply(
+                    record_stray_payment(order, self._stray(p, decision.reason, now), now)
+                )
+                logger.warning("refunded stray payment recorded", extra={**log, "reason": decision.reason})
                 return new
             case Action.VOID_STRAY:
                 self._void_quietly(p.imp_uid, order.merchant_uid)

@@ -17,6 +17,7 @@ corrected books. The API answers 200 only when money moved for this refund (or n
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from datetime import datetime
 from checkout.domain.order import LineQuantity, Order, RefundAccount, RefundIntent
 from checkout.domain.reconciliation import CancelFact, is_own_cancel
 from checkout.domain.refunds import plan_refund
+from checkout.domain.status import REFUNDABLE
 from checkout.domain.transitions import complete_refund, drop_refund_intent, record_refund_intent
 from checkout.errors import (
     BadRequest,
@@ -89,9 +91,17 @@ class RefundService:
                 if pending is not None:
                     if pending.id == refund_id:
                         _same_request(pending.request_hash, request_hash)
+                        if not pending.sweep_due(self._clock()):
+                            # The request that recorded it may still be talking to I'mport: two attempts
+                            # of one refund must never run side by side.
+                            raise RequestInProgress("this refund is still in progress", retry_after_s=5)
                         return self.resume(order)
                     if pending.sweep_due(self._clock()):
-                        order = self.resume(order)  # a dead request's refund: finish it, then plan ours
+                        # A dead request's refund: finish it, then plan ours. RefundRejected: it could not go
+                        # through and was dropped, so nothing is in the way now.
+                        with contextlib.suppress(RefundRejected):
+                            self.resume(order)
+                        order = self._reread(merchant_uid)
                         continue
                     raise RequestInProgress("another refund of this order is in progress", retry_after_s=5)
                 intent = self._plan(order, req, refund_id, request_hash)
@@ -217,20 +227,27 @@ class RefundService:
         return own.cancellation_id
 
     def _converge(self, order: Order, payment: object) -> None:
-        current = self._reread(order.merchant_uid)
-        self._reconciler.converge(current, payment)
-        after = self._reread(order.merchant_uid)
-        if after.pending_refund is not None and after.pending_refund.id == (
-            order.pending_refund.id if order.pending_refund else None
-        ):
-            # The order could not be settled around it (the books disagree): don't leave it in the way.
-            self._abandon(after, after.pending_refund)
+        """Book what I'mport did to the payment (the intent dies with a cancel that changed the balance);
+        whatever happens, leave no dead intent of this attempt in the way."""
+        intent = order.pending_refund
+        try:
+            current = self._reread(order.merchant_uid)
+            assert order.imp_uid is not None
+            # I'mport's record read after the order, never before: an older one could misjudge the order.
+            self._reconciler.converge(current, self._gateway.get_payment(order.imp_uid))
+        finally:
+            after = self._reread(order.merchant_uid)
+            if intent is not None and _same_attempt(after.pending_refund, intent):
+                # The order could not be settled around it (the books disagree): don't leave it in the way.
+                self._abandon(after, intent)
 
     def _record(self, order: Order, intent: RefundIntent, cancellation_id: str | None) -> Order:
         current = order
         for _ in range(MAX_ROUNDS):
-            if current.pending_refund is None or current.pending_refund.id != intent.id:
-                return current  # another caller recorded it
+            if not _same_attempt(current.pending_refund, intent):
+                if _booked(current, intent, cancellation_id):
+                    return current  # another caller (a report, the sweeper) recorded it
+                return self._book_orphan(current, intent, cancellation_id)
             try:
                 new = self._orders.apply(complete_refund(current, intent, self._clock(), cancellation_id))
             except StaleOrder:
@@ -248,11 +265,39 @@ class RefundService:
             return new
         raise RequestInProgress("the order is being updated; retry shortly", retry_after_s=1)
 
+    def _book_orphan(self, current: Order, intent: RefundIntent, cancellation_id: str | None) -> Order:
+        """Our cancel went through but the intent is no longer on the order: book it all the same.
+
+        As planned (lines, points, clawback) when the order can still take it; otherwise the order is
+        converged with I'mport's record, which books the cash as a cancel made outside the checkout.
+        """
+        log = {"merchant_uid": current.merchant_uid, "refund_id": intent.id}
+        if intent.amount == 0:
+            # Nothing moved at I'mport for it: it was simply dropped; the caller may retry.
+            raise RequestInProgress("the refund was interrupted; retry it", retry_after_s=1)
+        logger.error("refund done at I'mport but its intent was gone: booking it", extra=log)
+        for _ in range(MAX_ROUNDS):
+            if _booked(current, intent, cancellation_id):
+                return current
+            if not _fits(current, intent):
+                assert current.imp_uid is not None
+                return self._reconciler.converge(current, self._gateway.get_payment(current.imp_uid))
+            try:
+                new = self._orders.apply(
+                    complete_refund(current, intent, self._clock(), cancellation_id, clears_pending=False)
+                )
+            except StaleOrder:
+                current = self._reread(current.merchant_uid)
+                continue
+            metric("RefundsIssued")
+            return new
+        raise RequestInProgress("the order is being updated; retry shortly", retry_after_s=1)
+
     def _abandon(self, order: Order, intent: RefundIntent) -> None:
         """I'mport definitively refused: drop the intent so the order is not stuck with it."""
         current = order
         for _ in range(MAX_ROUNDS):
-            if current.pending_refund is None or current.pending_refund.id != intent.id:
+            if not _same_attempt(current.pending_refund, intent):
                 return
             try:
                 self._orders.apply(drop_refund_intent(current, self._clock()))
@@ -277,3 +322,30 @@ def _same_request(recorded: str, now: str) -> None:
 def _own_cancel(payment: object, intent: RefundIntent) -> CancelFact | None:
     """The entry of the payment's cancel_history that this intent made (tag and amount), if any."""
     return next((c for c in payment_facts(payment).cancels if is_own_cancel(c, intent)), None)
+
+
+def _same_attempt(pending: RefundIntent | None, intent: RefundIntent) -> bool:
+    """The same attempt of the same refund: a re-planned refund keeps its id but gets a new tag."""
+    return pending is not None and pending.id == intent.id and pending.cancel_ref == intent.cancel_ref
+
+
+def _booked(order: Order, intent: RefundIntent, cancellation_id: str | None) -> bool:
+    return any(
+        (intent.cancel_ref and r.cancel_ref == intent.cancel_ref)
+        or (cancellation_id is not None and r.cancellation_id == cancellation_id)
+        for r in order.refunds
+    )
+
+
+def _fits(order: Order, intent: RefundIntent) -> bool:
+    """The order can still take this refund as planned (nothing else took its lines, cash or points)."""
+    lines_left = all(
+        (line := order.line(x.product_id)) is not None and line.remaining_quantity >= x.quantity
+        for x in intent.lines
+    )
+    return (
+        order.status in REFUNDABLE
+        and lines_left
+        and intent.amount <= order.cancellable_cash
+        and intent.points <= order.points_used - order.points_refunded
+    )

@@ -35,11 +35,12 @@ from checkout.services.telemetry import metric
 
 PAGE = 100  # orders read from the sweep index at a time (and at most one batch lookup at I'mport)
 MAX_ROUNDS = 5
-# Without a Lambda context (offline, tests) a run stops after this long.
+# Stop taking new orders when less than this is left. The worst single visit (resuming a refund or
+# expiring a virtual account: about five I'mport calls, each with its 3 s connect and 10 s read timeouts
+# and retries inside a 20 s budget) must still finish inside the function's timeout (300 s).
+SAFETY_MARGIN_S = 120.0
+# Without a Lambda context (offline, tests) a run works for this long.
 DEFAULT_BUDGET_S = 60.0
-# Stop taking new orders when less than this is left: one order's work (a few I'mport calls with their
-# timeouts and retries) must finish inside the function's timeout.
-SAFETY_MARGIN_S = 20.0
 S = OrderStatus
 
 
@@ -65,7 +66,7 @@ class Sweeper:
         """One run. `time_left_s`: seconds the caller has left (the Lambda context's remaining time)."""
         now = now or self._clock()
         if time_left_s is None:
-            stop_at = time.monotonic() + DEFAULT_BUDGET_S
+            stop_at = time.monotonic() + DEFAULT_BUDGET_S + SAFETY_MARGIN_S
             time_left_s = lambda: stop_at - time.monotonic()  # noqa: E731
         report = SweepReport()
         seen: set[str] = set()
@@ -82,7 +83,8 @@ class Sweeper:
                     break
                 report.examined += 1
                 try:
-                    self._visit(order, payments.get(order.imp_uid or ""), now, report)
+                    found = None if payments is None else payments.get(order.merchant_uid)
+                    self._visit(order, found, payments is None, now, report)
                 except Exception:  # noqa: BLE001 - one bad order must not stop the sweep
                     report.errors += 1
                     report.error_merchant_uids.append(order.merchant_uid)
@@ -95,22 +97,25 @@ class Sweeper:
         logger.info("sweep finished", extra=report.as_dict())
         return report
 
-    def _lookup(self, orders: list[Order], now: datetime) -> dict[str, Any]:
-        """One batch lookup for the open orders due for a check that already know their payment."""
-        imp_uids = [
-            o.imp_uid
-            for o in orders
-            if o.imp_uid and o.is_open and o.pending_refund is None and o.expires_at > now
+    def _lookup(self, orders: list[Order], now: datetime) -> dict[str, Any] | None:
+        """One batch lookup (`GET /payments?merchant_uid[]=`) for the open orders due for a check: each
+        order's latest attempt, by merchant_uid. An order I'mport has seen paid takes no new attempt, so a
+        paid payment is always what comes back for it, whichever account or card the buyer used."""
+        merchant_uids = [
+            o.merchant_uid for o in orders if o.is_open and o.pending_refund is None and o.expires_at > now
         ]
-        if not imp_uids:
+        if not merchant_uids:
             return {}
         try:
-            return {p.imp_uid: p for p in self._gateway.get_payments(imp_uids)}
+            return {p.merchant_uid: p for p in self._gateway.get_payments((), merchant_uids)}
         except Exception:  # noqa: BLE001 - each order is then looked up on its own
             logger.warning("batch payment lookup failed", exc_info=True)
-            return {}
+            return None
 
-    def _visit(self, order: Order, payment: Any | None, now: datetime, report: SweepReport) -> None:
+    def _visit(
+        self, order: Order, payment: Any | None, unlooked: bool, now: datetime, report: SweepReport
+    ) -> None:
+        """`payment`: the order's latest attempt from the batch lookup; `unlooked`: that lookup failed."""
         if order.pending_refund is not None:
             if order.pending_refund.sweep_due(now):
                 # RefundRejected: the intent was dropped and the order converged; nothing is pending now.
@@ -125,11 +130,22 @@ class Sweeper:
             return
         if order.next_check_at() > now or (order.retry_at is not None and order.retry_at > now):
             return  # moved by someone else since the index was read
-        after = (
-            self._reconciler.converge(order, payment)
-            if payment is not None
-            else self._reconciler.reconcile(order.merchant_uid, order.imp_uid)
-        )
+        if payment is not None:
+            after = self._reconciler.converge(order, payment)
+        elif unlooked:
+            # The batch lookup failed: look the order up on its own.
+            after = self._reconciler.reconcile(order.merchant_uid, order.imp_uid)
+        else:
+            after = order  # I'mport has no attempt for this order yet
+        if (
+            after.version == order.version
+            and payment is not None
+            and after.is_open
+            and order.imp_uid
+            and payment.imp_uid != order.imp_uid
+        ):
+            # The latest attempt changed nothing; the account the order waits on may have news of its own.
+            after = self._reconciler.reconcile(order.merchant_uid, order.imp_uid)
         report.checked += 1
         if after.version != order.version:
             self._tally(after, report)

@@ -242,6 +242,9 @@ def test_orders_that_keep_failing_back_off_and_never_block_the_others(
         def __getattr__(self, name: str) -> Any:
             return getattr(shop.gateway, name)
 
+        def get_payments(self, *args: Any) -> Any:
+            raise RuntimeError("the batch lookup fails too")
+
         def find_payment(self, merchant_uid: str, status: str | None = None) -> Any:
             if merchant_uid in bad:
                 raise RuntimeError("this order's lookup keeps failing")
@@ -266,7 +269,7 @@ def test_orders_that_keep_failing_back_off_and_never_block_the_others(
 
 def test_sweep_work_is_bounded_by_the_time_left(shop: Shop, placed) -> None:
     shop.clock.advance(timedelta(minutes=3))
-    report = shop.checkout.sweep(time_left_s=lambda: 5.0)  # less than one order's safety margin
+    report = shop.checkout.sweep(time_left_s=lambda: 100.0)  # less than the worst single visit needs
     assert report.examined == 0 and report.out_of_time
     assert shop.store.orders.get(placed.merchant_uid).checks == 0
 
@@ -324,3 +327,45 @@ def test_a_deposit_into_a_mismatched_account_whose_void_failed_raises_the_alarm(
         WebhookInput(imp_uid=issued["imp_uid"], merchant_uid=m, status="paid")
     )
     assert again.stray_payments == order.stray_payments and shop.metrics.count("StrayRefundRejected") == 1
+
+
+# -- attempts of one refund never run side by side, and a cancel that went through is always booked ----
+
+
+def test_a_same_key_retry_while_the_first_attempt_runs_is_told_to_wait(shop: Shop, paid) -> None:
+    from checkout.errors import RequestInProgress
+
+    answers: list[Any] = []
+
+    def retry_arrives_while_we_talk_to_iamport() -> None:
+        try:
+            answers.append(shop.checkout.refund(BUYER, paid.merchant_uid, refund_input({"tee": 1}), "r-1"))
+        except RequestInProgress as exc:
+            answers.append(exc)
+
+    first = hooked_checkout(shop, retry_arrives_while_we_talk_to_iamport)
+    order = first.refund(BUYER, paid.merchant_uid, refund_input({"tee": 1}), "r-1")
+
+    assert isinstance(answers[0], RequestInProgress)
+    assert [r.amount for r in order.refunds] == [5_000]
+    books_agree(shop, order)
+    # The same key afterwards answers the finished refund, and nothing more leaves.
+    again = shop.checkout.refund(BUYER, paid.merchant_uid, refund_input({"tee": 1}), "r-1")
+    assert [r.amount for r in again.refunds] == [5_000]
+    assert shop.gateway.get_payment(paid.imp_uid).cancel_amount == 5_000
+
+
+def test_a_cancel_that_went_through_is_booked_even_if_its_intent_vanished(shop: Shop, paid) -> None:
+    from checkout.domain.transitions import drop_refund_intent
+
+    def intent_dropped_meanwhile() -> None:
+        order = shop.store.orders.get(paid.merchant_uid)
+        shop.store.orders.apply(drop_refund_intent(order, shop.clock()))
+
+    racing = hooked_checkout(shop, intent_dropped_meanwhile)
+    order = racing.refund(BUYER, paid.merchant_uid, refund_input({"tee": 1}), None)
+
+    (refund,) = order.refunds
+    assert (refund.amount, refund.lines[0].product_id) == (5_000, "tee")  # booked as planned
+    books_agree(shop, order)
+    assert shop.stock("tee") == 5

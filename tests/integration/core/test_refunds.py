@@ -176,6 +176,12 @@ def test_a_retry_after_a_crash_between_cancel_and_record_does_not_cancel_again(s
         crashing.refund(BUYER, paid.merchant_uid, refund_input({"mug": 1}), "r-1")
     stuck = shop.store.orders.get(paid.merchant_uid)
     assert stuck.pending_refund is not None and stuck.sweep_at() is not None
+    # Right away, the first request may still be talking to I'mport: the retry must not run beside it.
+    from checkout.errors import RequestInProgress
+
+    with pytest.raises(RequestInProgress):
+        shop.checkout.refund(BUYER, paid.merchant_uid, refund_input({"mug": 1}), "r-1")
+    shop.clock.advance(timedelta(minutes=2))  # longer than any request lives: that one died
 
     order = shop.checkout.refund(BUYER, paid.merchant_uid, refund_input({"mug": 1}), "r-1")
 
@@ -220,6 +226,7 @@ def test_a_refund_whose_cancel_never_reached_iamport_is_cancelled_on_resume(shop
     with pytest.raises(GatewayUnavailable):
         broken.refund(BUYER, paid.merchant_uid, refund_input({"tee": 1}), "r-9")
 
+    shop.clock.advance(timedelta(minutes=2))  # the failed request is over: its retry may resume it
     order = shop.checkout.refund(BUYER, paid.merchant_uid, refund_input({"tee": 1}), "r-9")
 
     assert [r.amount for r in order.refunds] == [5_000]
@@ -245,6 +252,7 @@ def test_a_pending_refund_overtaken_by_a_console_cancel_is_dropped_so_both_can_b
     shop.sandbox.control.console_cancel(paid.imp_uid, amount=3_000)  # the shop refunds 3000 by hand
 
     # The intent's checksum (20000) is stale now, and its cash provably never left: drop it.
+    shop.clock.advance(timedelta(minutes=2))
     with pytest.raises(RefundRejected):
         shop.checkout.refund(BUYER, paid.merchant_uid, refund_input({"mug": 1}), "r-7")
     assert shop.store.orders.get(paid.merchant_uid).pending_refund is None

@@ -43,6 +43,19 @@ def test_batch_lookup_finds_known_payments_and_leaves_unknown_ids_out(iamport):
     assert iamport.session.seen("GET", "/payments") == [207]
 
 
+def test_batch_lookup_by_merchant_uid_answers_each_orders_latest_attempt(iamport):
+    first = iamport.pay(9000, outcome="failed")
+    again = iamport.pay(9000, merchant_uid=first["merchant_uid"])  # the buyer tried again and paid
+    other = iamport.pay(4000)
+
+    payments = iamport.gateway.get_payments(
+        [other["imp_uid"]], merchant_uids=[first["merchant_uid"], "no-such-order"]
+    )
+
+    assert {p.imp_uid: p.status for p in payments} == {again["imp_uid"]: "paid", other["imp_uid"]: "paid"}
+    assert len(iamport.session.seen("GET", "/payments")) == 1  # one call for both kinds of id
+
+
 def test_batch_lookup_of_unknown_ids_only_is_empty(iamport):
     assert iamport.gateway.get_payments(["imp_000000000000", "imp_000000000001"]) == []
     assert iamport.session.seen("GET", "/payments") == [404]

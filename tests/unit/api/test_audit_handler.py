@@ -46,7 +46,7 @@ def test_the_scheduled_run_audits_the_two_days_up_to_its_scheduled_time(audit_fu
     scheduled = datetime(2026, 1, 1, 18, 0, tzinfo=UTC)
     ((since, until, time_left),) = facade.calls
     assert (since, until) == (scheduled - timedelta(days=2), scheduled)
-    assert time_left == 29.0  # the invocation's remaining time bounds the work
+    assert time_left == 300.0  # the invocation's remaining time bounds the work
     assert report["checked"] == 1 and report["fixed"] == 1
     assert report["needs_a_person"] == [
         {"merchant_uid": "ghost", "imp_uids": ["imp_1"], "held": 7_000, "booked": 0, "reason": "no order"}

@@ -173,3 +173,17 @@ def test_sweep_time_follows_the_check_schedule_while_open_and_a_minute_after_a_r
     intent = plan_refund(paid, None, refund_id="r", reason="x", now=NOW)
     pending = paid.evolve(pending_refund=intent)
     assert pending.sweep_at() is not None and pending.sweep_at() > NOW
+
+
+def test_the_sweep_backoff_never_overflows_and_a_late_sweeper_checks_once_not_once_per_missed_slot() -> None:
+    from datetime import timedelta
+
+    from checkout.domain.order import retry_delay
+    from checkout.domain.transitions import record_sweep
+
+    assert retry_delay(41) == retry_delay(10_000) == timedelta(hours=1)
+    order = an_order().evolve(expires_at=NOW + timedelta(hours=72))
+    late = NOW + timedelta(hours=5, minutes=10)  # the sweeper was down for five hours
+    checked = record_sweep(order, late, failed=False).order
+    assert checked.next_check_at() > late
+    assert checked.next_check_at() == NOW + timedelta(hours=5, minutes=30)

@@ -195,3 +195,63 @@ def test_a_mismatched_payment_already_refunded_is_still_a_mismatch_not_a_plain_f
     assert decide(order, refunded).action is Action.CANCEL_MISMATCH
     cancelled_in_time = a_payment(order, cancel_amount=order.amount, status="cancelled")
     assert decide(order, cancelled_in_time).action is Action.FAIL
+
+
+def test_a_pending_refund_from_before_tags_is_recognised_by_its_reason_and_amount() -> None:
+    paid = an_order(status=S.PAID, imp_uid="imp_1")
+    legacy = plan_refund(paid, [LineQuantity("tee", 1)], refund_id="r", reason="broken", now=NOW)
+    assert legacy.cancel_ref == "" and legacy.iamport_reason == "broken"
+    pending = paid.evolve(pending_refund=legacy)
+    ours = a_payment(paid, cancel_amount=5_000, cancels=(_cancel(5_000, "c1", "broken"),))
+    assert decide(pending, ours).action is Action.COMPLETE_REFUND
+
+
+def test_cancels_booked_under_records_that_do_not_name_them_are_not_booked_again() -> None:
+    from checkout.domain.order import RefundRecord
+
+    paid = an_order(status=S.PARTIALLY_CANCELLED, imp_uid="imp_1")
+    # One record for two console cancels (3000 + 2000), naming only the last of them, then a new cancel.
+    books = paid.evolve(refunds=(RefundRecord("old", 5_000, 0, 0, (), NOW, cancellation_id="c2"),))
+    history = (_cancel(3_000, "c1"), _cancel(2_000, "c2"), _cancel(4_000, "c3"))
+    step = decide(books, a_payment(paid, cancel_amount=9_000, cancels=history))
+    assert step.action is Action.RECORD_CANCEL and step.cancel == _cancel(4_000, "c3")
+    # An unlisted cancel booked earlier, now listed by I'mport: nothing more to book.
+    unlisted = paid.evolve(refunds=(RefundRecord("co_imp_1_3000", 3_000, 0, 0, (), NOW),))
+    again = decide(unlisted, a_payment(paid, cancel_amount=3_000, cancels=(_cancel(3_000, "c1"),)))
+    assert again.action is Action.NOTHING and not again.disagree
+    # ... and a cancel after it is booked, once.
+    later = a_payment(paid, cancel_amount=4_000, cancels=(_cancel(3_000, "c1"), _cancel(1_000, "c2")))
+    assert decide(unlisted, later).cancel == _cancel(1_000, "c2")
+    # A history that cannot add up to the balance change is left to a person.
+    stuck = decide(
+        books, a_payment(paid, cancel_amount=6_000, cancels=(_cancel(3_000, "c1"), _cancel(3_000, "c9")))
+    )
+    assert stuck.action is Action.NOTHING and stuck.disagree
+
+
+def test_a_stray_refunded_without_the_books_hearing_of_it_is_recorded() -> None:
+    paid = an_order(status=S.PAID, imp_uid="imp_1")
+    refunded_elsewhere = a_payment(paid, imp_uid="imp_2", status="cancelled", cancel_amount=paid.amount)
+    step = decide(paid, refunded_elsewhere)
+    assert step.action is Action.RECORD_STRAY and step.reason == "duplicate"
+
+
+def test_zero_amount_cancel_entries_move_nothing_in_the_books() -> None:
+    from checkout.gateway.models import Payment
+    from checkout.services.reconcile import payment_facts
+
+    payment = Payment.model_validate(
+        {
+            "imp_uid": "imp_1",
+            "merchant_uid": "ord_1",
+            "amount": 20_000,
+            "cancel_amount": 3_000,
+            "currency": "KRW",
+            "status": "paid",
+            "cancel_history": [
+                {"amount": 0, "cancelled_at": 5, "reason": "nothing", "cancellation_id": "c0"},
+                {"amount": 3_000, "cancelled_at": 6, "reason": "console", "cancellation_id": "c1"},
+            ],
+        }
+    )
+    assert [c.cancellation_id for c in payment_facts(payment).cancels] == ["c1"]
