@@ -291,7 +291,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         errors={
             400: "empty_cart, points_exceed_total or cash_amount_too_small",
             404: "product_not_found: a product in the cart is no longer sold",
-            409: f"out_of_stock, insufficient_points, cart_changed or {IN_PROGRESS}",
+            409: f"out_of_stock, insufficient_points, cart_changed, too_many_open_orders or {IN_PROGRESS}",
             422: "invalid_idempotency_key, or idempotency_key_reused with another body",
             **GATEWAY_ERRORS,
         },
@@ -299,11 +299,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         parameters=(IDEMPOTENCY_KEY,),
     ),
     ("POST", "/payments/complete"): Operation(
-        "Report the payment window's result (the IMP.request_pay callback)",
+        "Report the payment window's result (the IMP.request_pay callback), as the signed-in buyer",
         200,
         "The order after reconciling it with I'mport",
         "OrderReply",
-        description="Only a pointer: the payment is re-read from I'mport before the order changes.",
+        description="Only a pointer: the payment is re-read from I'mport before the order changes. The "
+        "order's owner (or an admin) only: theirs is the only report on which a failed attempt ends it.",
         errors={
             400: "unknown_payment or payment_order_mismatch",
             404: "order_not_found",
@@ -315,9 +316,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/payments/complete"): Operation(
         "The payment window's m_redirect_url (mobile)",
         302,
-        "To SITE_URL/result?merchant_uid=..&status=.. (status=error&error=CODE when reconciling failed)",
+        "To SITE_URL/result?merchant_uid=..&status=.. (status=error when reconciling failed)",
         None,
-        description="Reconciles like POST, then sends the browser to the site's result page.",
+        description="No token: only moves the order forward on what I'mport's record proves about money "
+        "(a failed attempt leaves it open), then sends the browser to the site's result page.",
         errors={400: "missing_merchant_uid or malformed_payment_reference"},
         parameters=_redirect_query(),
     ),
@@ -358,6 +360,20 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "The balance and one page of the ledger",
         "Points",
         errors={400: "invalid_cursor"},
+    ),
+    ("POST", "/orders/{merchant_uid}/cancel"): Operation(
+        "Give up an unpaid order",
+        200,
+        "The order, failed, with its stock, points and cart back (an issued virtual account voided)",
+        "OrderReply",
+        description="By the order's owner or an admin. I'mport is asked first: a payment that went through "
+        "wins and the answer is 409 (refund it instead). Cancelling a failed or expired order answers it.",
+        errors={
+            404: "order_not_found",
+            409: f"order_state_conflict (already paid) or {IN_PROGRESS}",
+            **GATEWAY_ERRORS,
+        },
+        retry_after=frozenset({409}),
     ),
     ("POST", "/orders/{merchant_uid}/refund"): Operation(
         "Refund an order, fully or some of its lines",

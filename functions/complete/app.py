@@ -1,6 +1,8 @@
-"""Payment completion, reported by the browser (POST, the IMP.request_pay callback) or by I'mport's
-m_redirect_url (GET). Neither is trusted: both only point at a payment that reconcile re-reads from
-I'mport before anything changes."""
+"""Payment completion, reported by the page (POST, the IMP.request_pay callback, with the buyer's token)
+or by I'mport's m_redirect_url (GET, no token). Neither is trusted about the payment: both only point at
+one that reconcile re-reads from I'mport before anything changes. Only the owner's report may have a
+failed attempt end the order; the redirect only moves it forward, and answers nothing private (the
+result page reads the order with the buyer's token)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from checkout import views
-from checkout.api import build_resolver, redirect
+from checkout.api import build_resolver, redirect, require_actor
 from checkout.config import load_settings
 from checkout.errors import BadRequest, CheckoutError
 from checkout.inputs import CompletePaymentInput
@@ -26,8 +28,9 @@ app = build_resolver()
 
 @app.post("/payments/complete")
 def complete_payment(report: Annotated[CompletePaymentInput, Body()]) -> dict[str, Any]:
+    actor = require_actor(app.current_event)
     logger.append_keys(merchant_uid=report.merchant_uid, imp_uid=report.imp_uid)
-    order = get_checkout().complete_payment(report.imp_uid, report.merchant_uid)
+    order = get_checkout().complete_payment(report.imp_uid, report.merchant_uid, actor)
     return {"order": views.order_json(order)}
 
 
@@ -61,15 +64,16 @@ def complete_payment_redirect() -> Response[str]:
         # The buyer's browser is on the other end: send them to the result page, which re-reads the
         # order, rather than showing raw JSON.
         logger.warning("reconcile failed on the redirect", extra={"error_code": exc.code})
-        return redirect(result_url(report.merchant_uid, status="error", error=exc.code))
+        return redirect(result_url(report.merchant_uid, status="error"))
     except Exception:
         logger.exception("reconcile failed unexpectedly on the redirect")
-        return redirect(result_url(report.merchant_uid, status="error", error="internal_error"))
+        return redirect(result_url(report.merchant_uid, status="error"))
     return redirect(result_url(order.merchant_uid, status=order.status.value))
 
 
-def result_url(merchant_uid: str, **params: str) -> str:
-    return f"{load_settings().site_url}/result?{urlencode({'merchant_uid': merchant_uid, **params})}"
+def result_url(merchant_uid: str, *, status: str) -> str:
+    """The result page: only what the caller sent and the order's status (the page reads the rest)."""
+    return f"{load_settings().site_url}/result?{urlencode({'merchant_uid': merchant_uid, 'status': status})}"
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

@@ -1,5 +1,8 @@
 """POST /orders/{merchant_uid}/refund: a full or partial refund by the order's owner or an admin.
-An `Idempotency-Key` makes a retried request finish the first one instead of refunding twice."""
+An `Idempotency-Key` makes a retried request finish the first one instead of refunding twice.
+
+POST /orders/{merchant_uid}/cancel: the owner gives up an unpaid order (stock, points and cart come back,
+an issued virtual account is voided); a payment that already went through wins."""
 
 from __future__ import annotations
 
@@ -26,6 +29,14 @@ def refund_order(
     key = idempotency_key(app.current_event)
     logger.append_keys(merchant_uid=merchant_uid, admin=actor.is_admin)
     order = get_checkout().refund(actor, merchant_uid, refund, key)
+    return {"order": views.order_json(order)}
+
+
+@app.post("/orders/<merchant_uid>/cancel")
+def cancel_order(merchant_uid: Annotated[MerchantUid, Path()]) -> dict[str, Any]:
+    actor = require_actor(app.current_event)
+    logger.append_keys(merchant_uid=merchant_uid, admin=actor.is_admin)
+    order = get_checkout().cancel_order(actor, merchant_uid)
     return {"order": views.order_json(order)}
 
 

@@ -44,6 +44,8 @@ class Settings(BaseModel):
     site_url: str = Field(alias="SITE_URL", pattern=_URL)
 
     min_cash_amount: int = Field(default=100, alias="MIN_CASH_AMOUNT", ge=1, le=1_000_000)
+    # Unpaid orders one buyer may hold at once (each holds stock and costs a registration at I'mport).
+    max_open_orders: int = Field(default=3, alias="MAX_OPEN_ORDERS", ge=1, le=100)
     points_earn_bp: int = Field(default=100, alias="POINTS_EARN_BP", ge=0, le=10_000)
     order_ttl_minutes: int = Field(default=30, alias="ORDER_TTL_MINUTES", ge=1, le=24 * 60)
     vbank_ttl_hours: int = Field(default=72, alias="VBANK_TTL_HOURS", ge=1, le=24 * 30)

@@ -68,6 +68,12 @@ class InsufficientPoints(Conflict):
     code = "insufficient_points"
 
 
+class TooManyOpenOrders(Conflict):
+    """The buyer already has as many unpaid orders as one account may hold (stock held for each)."""
+
+    code = "too_many_open_orders"
+
+
 class RefundExceedsRemaining(Conflict):
     code = "refund_exceeds_remaining"
 

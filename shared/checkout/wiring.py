@@ -85,6 +85,7 @@ def build_checkout(
         complete_url=settings.complete_url,
         notice_url=settings.notice_url,
         min_cash_amount=settings.min_cash_amount,
+        max_open_orders=settings.max_open_orders,
         order_ttl=timedelta(minutes=settings.order_ttl_minutes),
         vbank_ttl=timedelta(hours=settings.vbank_ttl_hours),
     )

@@ -312,7 +312,7 @@ def test_checkout_fields_are_labelled_and_their_errors_are_announced_beside_them
     assert state.stock(product.product_id) == 1
 
 
-def test_mobile_declined_payment_shows_the_reason_after_the_redirect_and_restores_the_cart(
+def test_a_mobile_decline_leaves_the_order_open_to_try_again_or_cancel(
     stack: Any, open_page: Any, state: ShopState, buyer: Buyer
 ) -> None:
     product = state.add_product("누룽지 (e2e)", price=6_000, stock=2)
@@ -324,13 +324,41 @@ def test_mobile_declined_payment_shows_the_reason_after_the_redirect_and_restore
 
     page.get_by_test_id("imp-fail").click()
 
+    # The redirect carries no token: a failed attempt it reports never ends the order.
     page.wait_for_url(f"{stack.web_url}/result?**", timeout=SLOW_STEP_MS)
-    expect(page.get_by_test_id("result-status")).to_have_text("Payment failed", timeout=SLOW_STEP_MS)
-    expect(page.get_by_test_id("result-failure")).to_contain_text(DECLINED_MESSAGE)
+    expect(page.get_by_test_id("result-message")).to_have_text("Payment not completed.", timeout=SLOW_STEP_MS)
+    expect(page.get_by_test_id("result-try-again")).to_be_visible()
     screenshot(page, "mobile-redirect-declined")
+    assert state.order(order["merchant_uid"])["status"] == "ready"
+    assert state.stock(product.product_id) == 1
+
+    # The buyer gives it up: everything comes back at once.
+    page.get_by_test_id("result-cancel").click()
+    expect(page.get_by_test_id("result-status")).to_have_text("Payment failed", timeout=SLOW_STEP_MS)
     assert state.order(order["merchant_uid"])["status"] == "failed"
     assert state.stock(product.product_id) == 2
     assert state.cart(buyer.sub) == {product.product_id: 1}
+
+
+def test_a_mobile_decline_then_try_again_pays_the_same_order(
+    stack: Any, open_page: Any, state: ShopState, buyer: Buyer
+) -> None:
+    product = state.add_product("식혜 (e2e)", price=4_000, stock=2)
+    page = open_page(**PHONE)
+    sign_in(page, stack.web_url, buyer.sub)
+    add_to_cart(page, product.product_id)
+    check_out(page)
+    order = open_order(buyer.api)
+    page.get_by_test_id("imp-fail").click()
+    page.wait_for_url(f"{stack.web_url}/result?**", timeout=SLOW_STEP_MS)
+
+    page.get_by_test_id("result-try-again").click(timeout=SLOW_STEP_MS)
+    page.get_by_test_id("imp-pay").click(timeout=SLOW_STEP_MS)
+
+    expect(page.get_by_test_id("result-status")).to_have_text("Paid", timeout=SLOW_STEP_MS)
+    stored = state.order(order["merchant_uid"])
+    assert stored["status"] == "paid" and stored["merchant_uid"] == order["merchant_uid"]
+    assert state.stock(product.product_id) == 1
 
 
 def test_placing_an_order_shows_a_busy_disabled_button_until_the_api_answers(

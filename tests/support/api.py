@@ -88,7 +88,8 @@ def pay_order(stack: Any, buyer_token: str, created: dict[str, Any]) -> dict[str
     order, payment = created["order"], created["payment"]
     control = SandboxControl(stack.sandbox_url, timeout_s=HTTP_TIMEOUT_S)
     imp_uid = control.pay(order["merchant_uid"], order["amount"], notice_url=payment["notice_url"])["imp_uid"]
-    public = CheckoutApi(stack.api_url)
+    # The page reports it with the buyer's token.
+    public = CheckoutApi(stack.api_url, buyer_token)
     reported = public.call(
         "POST", "/payments/complete", 200, {"imp_uid": imp_uid, "merchant_uid": order["merchant_uid"]}
     )

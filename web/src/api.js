@@ -92,8 +92,11 @@ export const api = {
     return request("GET", text ? `/points?${text}` : "/points");
   },
   createOrder: (order, idempotencyKey) => request("POST", "/orders", { body: order, idempotencyKey }),
+  // The buyer's own report (signed in): only the owner may have a failed attempt end the order.
   completePayment: (impUid, merchantUid) =>
-    request("POST", "/payments/complete", { body: { imp_uid: impUid, merchant_uid: merchantUid }, auth: false }),
+    request("POST", "/payments/complete", { body: { imp_uid: impUid, merchant_uid: merchantUid } }),
+  // Give up an unpaid order: stock, points and cart come back (a payment that went through wins).
+  cancelOrder: (merchantUid) => request("POST", `/orders/${segment(merchantUid)}/cancel`),
   listOrders: (limit, cursor) => {
     const query = new URLSearchParams({ limit: String(limit) });
     if (cursor) query.set("cursor", cursor);

@@ -110,29 +110,54 @@ def verify(order: Order, payment: PaymentFacts) -> bool:
     return payment.currency == "KRW" and payment.amount == order.amount
 
 
-def decide(order: Order, payment: PaymentFacts) -> Decision:
+def decide(order: Order, payment: PaymentFacts, *, owner: bool = False) -> Decision:
+    """What `payment` means for `order`.
+
+    `owner`: the report comes from the order's own buyer, signed in. Anyone else (I'mport's webhook, the
+    mobile redirect, the sweeper) only moves an order forward on what I'mport's record proves about money:
+    paid, an account issued, cancelled at I'mport, a stray refunded. A failed or abandoned attempt they
+    report leaves the order open, so the buyer can pay again with the same merchant_uid; and a payment
+    with the wrong amount is refunded without failing the order (a stranger who knows the merchant_uid
+    must not be able to end someone else's order). Only the owner's report of a failure, the owner's
+    cancel and expiry roll an order back.
+    """
     if payment.merchant_uid != order.merchant_uid:
         return Decision(Action.REFUSE, "the payment belongs to another order")
+    stray = next((s for s in order.stray_payments if s.imp_uid == payment.imp_uid), None)
+    if stray is not None:
+        if payment.held > stray.unrefunded:
+            # I'mport holds more of it than the books say (a deposit into an account whose void failed,
+            # a refund that was refused): act on it again.
+            return Decision(Action.REFUND_STRAY, stray.reason)
+        if owner and order.is_open and stray.reason == "amount_mismatch":
+            # The buyer's own report of the attempt that paid the wrong amount (already refunded): the
+            # order fails, as it would have had the buyer's report come first.
+            return Decision(Action.FAIL, "payment amount mismatch")
+        return Decision(Action.NOTHING, "stray payment already recorded", repeat=True)
     if order.is_open:
-        return _decide_open(order, payment)
+        return _decide_open(order, payment, owner=owner)
     return _decide_closed(order, payment)
 
 
-def _decide_open(order: Order, p: PaymentFacts) -> Decision:
+def _decide_open(order: Order, p: PaymentFacts, *, owner: bool) -> Decision:
     bound_elsewhere = order.imp_uid is not None and p.imp_uid != order.imp_uid
     mismatch = f"paid {p.amount} {p.currency}, expected {order.amount} KRW"
     if p.status == "paid":
         if not verify(order, p):
-            return Decision(Action.CANCEL_MISMATCH, mismatch)
+            if owner:
+                return Decision(Action.CANCEL_MISMATCH, mismatch)
+            return Decision(Action.REFUND_STRAY, "amount_mismatch")
         return Decision(Action.PAY)
     if p.status == "ready":
         if not p.is_issued_vbank:
             return Decision(Action.NOTHING, "payment window not completed")
         if not verify(order, p):
-            return Decision(
-                Action.VOID_MISMATCH,
-                f"virtual account for {p.amount} {p.currency}, expected {order.amount} KRW",
-            )
+            if owner:
+                return Decision(
+                    Action.VOID_MISMATCH,
+                    f"virtual account for {p.amount} {p.currency}, expected {order.amount} KRW",
+                )
+            return Decision(Action.VOID_STRAY, "virtual account for another amount")
         if order.status is S.READY:
             return Decision(Action.AWAIT_DEPOSIT)
         return Decision(Action.NOTHING, "virtual account already issued", repeat=not bound_elsewhere)
@@ -143,19 +168,17 @@ def _decide_open(order: Order, p: PaymentFacts) -> Decision:
         if p.status == "cancelled" and not verify(order, p):
             # A mismatched payment already refunded (by a racing report, or one that died before its
             # write) is still a forgery: flagged and recorded like one, not passed off as a failure.
-            return Decision(Action.CANCEL_MISMATCH, mismatch)
-        return Decision(Action.FAIL, p.fail_reason or f"payment {p.status}")
+            if owner:
+                return Decision(Action.CANCEL_MISMATCH, mismatch)
+            return Decision(Action.REFUND_STRAY, "amount_mismatch")
+        if owner or (p.status == "cancelled" and p.cancel_amount > 0):
+            # The buyer says so, or the money came and went back at I'mport.
+            return Decision(Action.FAIL, p.fail_reason or f"payment {p.status}")
+        return Decision(Action.NOTHING, "the attempt failed; the order stays open for another one")
     return Decision(Action.NOTHING, f"payment status {p.status!r} is not final")
 
 
 def _decide_closed(order: Order, p: PaymentFacts) -> Decision:
-    stray = next((s for s in order.stray_payments if s.imp_uid == p.imp_uid), None)
-    if stray is not None:
-        if p.held > stray.unrefunded:
-            # I'mport holds more of it than the books say (a deposit into an account whose void failed,
-            # a refund that was refused): act on it again.
-            return Decision(Action.REFUND_STRAY, stray.reason)
-        return Decision(Action.NOTHING, "stray payment already recorded", repeat=True)
     if p.imp_uid == order.imp_uid and order.status not in (S.FAILED, S.EXPIRED):
         if order.status in REFUNDABLE or order.pending_refund is not None:
             return converge_cancels(order, p)

@@ -51,11 +51,15 @@ class Transition:
     cart: tuple[CartMove, ...] = ()
     points: PointsMove | None = None
     ledger: tuple[LedgerEntry, ...] = ()
+    # The buyer's count of unpaid orders (kept on their points balance item): +1 when an order opens,
+    # only while it stays below `max_open`; -1 when it is paid, fails or expires.
+    open_delta: int = 0
+    max_open: int | None = None
 
     @property
     def user_id(self) -> str:
         return self.order.user_id
 
     def item_count(self) -> int:
-        points = 0 if self.points is None or self.points.is_empty else 1
+        points = 0 if (self.points is None or self.points.is_empty) and not self.open_delta else 1
         return 1 + len(self.stock) + len(self.cart) + points + len(self.ledger)

@@ -29,8 +29,11 @@ def _ledger(
     return (LedgerEntry(order.user_id, kind, points, order.merchant_uid, now, refund_id),)
 
 
-def open_order(order: Order) -> Transition:
-    """Create the order: reserve stock, take the cart lines, hold (or, all-points, spend) the points."""
+def open_order(order: Order, *, max_open: int | None = None) -> Transition:
+    """Create the order: reserve stock, take the cart lines, hold (or, all-points, spend) the points.
+
+    An unpaid order counts against the buyer's `max_open` unpaid orders (an all-points order is paid).
+    """
     now = order.created_at
     spend = order.points_used
     points: PointsMove | None = None
@@ -52,6 +55,8 @@ def open_order(order: Order) -> Transition:
         cart=tuple(CartMove(line.product_id, line.quantity, restore=False) for line in order.lines),
         points=points,
         ledger=ledger,
+        open_delta=1 if order.is_open else 0,
+        max_open=max_open if order.is_open else None,
     )
 
 
@@ -78,6 +83,7 @@ def mark_paid(
         points=move,
         ledger=_ledger(order, LedgerKind.USE, order.points_used, now)
         + _ledger(order, LedgerKind.EARN, earned, now),
+        open_delta=-1,
     )
 
 
@@ -132,6 +138,7 @@ def roll_back(
         cart=tuple(CartMove(line.product_id, line.quantity, restore=True) for line in order.lines),
         points=PointsMove(order.user_id, available_delta=held, held_delta=-held) if held else None,
         ledger=_ledger(order, LedgerKind.RELEASE, held, now),
+        open_delta=-1,
     )
 
 

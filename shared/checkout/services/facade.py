@@ -68,8 +68,13 @@ class Checkout:
     def create_order(self, user_id: str, req: CreateOrderInput, idempotency_key: str | None) -> CreatedOrder:
         return self._ordering.create_order(user_id, req, idempotency_key)
 
-    def complete_payment(self, imp_uid: str | None, merchant_uid: str) -> Order:
-        return self._reconciler.reconcile(merchant_uid, imp_uid)
+    def complete_payment(self, imp_uid: str | None, merchant_uid: str, actor: Actor | None = None) -> Order:
+        """A payment reported by the browser: `actor` is the signed-in buyer (the page's completion), None
+        for the mobile redirect (no token; it may only move the order forward)."""
+        return self._reconciler.reconcile(merchant_uid, imp_uid, owner=actor)
+
+    def cancel_order(self, actor: Actor, merchant_uid: str) -> Order:
+        return self._reconciler.cancel_open(actor, merchant_uid)
 
     def handle_webhook(self, note: WebhookInput) -> Order | None:
         return self._reconciler.handle_webhook(note)

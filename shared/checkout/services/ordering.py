@@ -46,6 +46,7 @@ class OrderingPolicy:
     complete_url: str
     notice_url: str
     min_cash_amount: int = 100
+    max_open_orders: int = 3
     order_ttl: timedelta = timedelta(minutes=30)
     vbank_ttl: timedelta = timedelta(hours=72)
 
@@ -189,7 +190,7 @@ class OrderingService:
             paid_at=now if all_points else None,
         )
         try:
-            self._orders.apply(open_order(order))
+            self._orders.apply(open_order(order, max_open=self._policy.max_open_orders))
         except CheckoutError:
             # Refused, or no answer: the transaction may still be ours, applied by a first try whose answer
             # was lost or by a concurrent attempt of the same request (same merchant_uid).

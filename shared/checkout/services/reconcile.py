@@ -25,11 +25,19 @@ from checkout.domain.transitions import (
     record_stray_payment,
     roll_back,
 )
-from checkout.errors import BadRequest, GatewayUnavailable, OrderNotFound, RequestInProgress, StaleOrder
+from checkout.errors import (
+    BadRequest,
+    GatewayUnavailable,
+    OrderNotFound,
+    OrderStateConflict,
+    RequestInProgress,
+    StaleOrder,
+)
 from checkout.gateway.errors import CancelRejected, IamportRejected, PaymentNotFound
 from checkout.inputs import WebhookInput
 from checkout.observability import logger
 from checkout.ports import OrderRepository, PaymentGateway
+from checkout.services.results import Actor
 from checkout.services.telemetry import metric
 
 # Each lost race means another caller moved the order; a handful of rounds always settles it.
@@ -110,14 +118,53 @@ class Reconciler:
             logger.info("webhook for an unknown order", extra=log)
             return None
 
-    def reconcile(self, merchant_uid: str, imp_uid: str | None = None) -> Order:
+    def reconcile(
+        self, merchant_uid: str, imp_uid: str | None = None, *, owner: Actor | None = None
+    ) -> Order:
+        """Bring the order to what I'mport says of its payment. `owner`: the report is the signed-in buyer's
+        (the order must be theirs, or the caller an admin); only they may have a failed attempt end it."""
         order = self._read(merchant_uid)
+        if owner is not None and order.user_id != owner.user_id and not owner.is_admin:
+            raise OrderNotFound(f"no order {merchant_uid}")
         payment = self._fetch(order, imp_uid)
         if payment is None:
             return order
-        return self.converge(order, payment)
+        return self.converge(order, payment, owner=owner is not None)
 
-    def converge(self, order: Order, payment: Any) -> Order:
+    def cancel_open(self, actor: Actor, merchant_uid: str) -> Order:
+        """The buyer gives up an unpaid order: stock, points and cart come back, an account is voided.
+
+        I'mport is asked first: a payment that already went through wins (the order is paid; refund it
+        instead). Cancelling an order that already failed or expired answers it as it is.
+        """
+        order = self.reconcile(merchant_uid, owner=actor)
+        for _ in range(MAX_ROUNDS):
+            if not order.is_open:
+                if order.status in (OrderStatus.FAILED, OrderStatus.EXPIRED):
+                    return order
+                raise OrderStateConflict(
+                    f"order {merchant_uid} is {order.status.value}: ask for a refund instead"
+                )
+            if order.status is OrderStatus.AWAITING_DEPOSIT and order.imp_uid:
+                try:
+                    self._gateway.void_vbank(order.imp_uid)
+                except (IamportRejected, PaymentNotFound):
+                    # Not an unpaid account any more: maybe the deposit just arrived. Look again.
+                    order = self.reconcile(merchant_uid, order.imp_uid, owner=actor)
+                    continue
+            try:
+                new = self._orders.apply(
+                    roll_back(order, OrderStatus.FAILED, reason="cancelled by the buyer", now=self._clock())
+                )
+            except StaleOrder:
+                order = self._read(merchant_uid)
+                continue
+            logger.info("order cancelled by the buyer", extra={"merchant_uid": merchant_uid})
+            metric("OrdersCancelledByBuyer")
+            return new
+        raise RequestInProgress("the order is being updated; retry shortly", retry_after_s=1)
+
+    def converge(self, order: Order, payment: Any, *, owner: bool = False) -> Order:
         """Bring `order` to what I'mport's record of `payment` says: the one convergence rule.
 
         Each step is one conditional transaction; book-only steps (paid, a cancel nobody told us about,
@@ -127,7 +174,7 @@ class Reconciler:
         facts = payment_facts(payment)
         first = True
         for _ in range(MAX_ROUNDS + 2 * len(facts.cancels)):
-            decision = decide(order, facts)
+            decision = decide(order, facts, owner=owner)
             if decision.action is Action.NOTHING:
                 self._nothing(order, facts, decision, counted=first)
                 return order
@@ -271,7 +318,11 @@ class Reconciler:
                     record_stray_payment(order, self._stray(after, decision.reason, now), now)
                 )
                 logger.warning("stray payment refunded", extra={**log, "reason": decision.reason})
-                metric("DuplicatePayment" if decision.reason == "duplicate" else "LateSuccessRefunded")
+                metric(
+                    {"duplicate": "DuplicatePayment", "amount_mismatch": "AmountMismatch"}.get(
+                        decision.reason, "LateSuccessRefunded"
+                    )
+                )
                 return new
             case Action.RECORD_STRAY:
                 new = self._orders.apply(

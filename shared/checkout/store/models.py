@@ -117,6 +117,7 @@ def build_models(settings: Settings) -> Models:
         # BALANCE item
         available = NumberAttribute(null=True)
         held = NumberAttribute(null=True)
+        open_orders = NumberAttribute(null=True)  # unpaid orders of this buyer (the open-order limit)
         # ledger entries
         kind = UnicodeAttribute(null=True)
         points = NumberAttribute(null=True)

@@ -19,7 +19,14 @@ from pynamodb.transactions import TransactWrite
 
 from checkout.domain.points import LedgerEntry
 from checkout.domain.transition import Transition
-from checkout.errors import CartChanged, InsufficientPoints, OrderStateConflict, OutOfStock, StaleOrder
+from checkout.errors import (
+    CartChanged,
+    InsufficientPoints,
+    OrderStateConflict,
+    OutOfStock,
+    StaleOrder,
+    TooManyOpenOrders,
+)
 from checkout.observability import logger
 from checkout.store.codec import dt_out, order_attributes
 from checkout.store.models import BALANCE_SK, LEDGER_PREFIX, Models
@@ -109,20 +116,33 @@ class TransitionWriter:
                 tx.delete(cart_line, condition=m.cart.quantity == line.quantity)
                 groups["delete"].append(_Item("cart", line.product_id))
 
-        if t.points is not None and not t.points.is_empty:
-            balance_move = t.points
-            balance = m.points(balance_move.user_id, BALANCE_SK)
-            actions = [
-                m.points.available.add(balance_move.available_delta),
-                m.points.held.add(balance_move.held_delta),
-            ]
-            if balance_move.require_available is not None:
-                tx.update(
-                    balance, actions=actions, condition=m.points.available >= balance_move.require_available
-                )
+        points_move = t.points if t.points is not None and not t.points.is_empty else None
+        if points_move is not None or t.open_delta:
+            # One update of the buyer's balance item: DynamoDB takes one action per item per transaction.
+            balance = m.points(t.user_id, BALANCE_SK)
+            actions = []
+            conditions = []
+            if points_move is not None:
+                actions += [
+                    m.points.available.add(points_move.available_delta),
+                    m.points.held.add(points_move.held_delta),
+                ]
+                if points_move.require_available is not None:
+                    conditions.append(m.points.available >= points_move.require_available)
+            if t.open_delta:
+                actions.append(m.points.open_orders.add(t.open_delta))
+                if t.open_delta > 0 and t.max_open is not None:
+                    conditions.append(
+                        m.points.open_orders.does_not_exist() | (m.points.open_orders < t.max_open)
+                    )
+            if conditions:
+                condition = conditions[0]
+                for extra in conditions[1:]:
+                    condition = condition & extra
+                tx.update(balance, actions=actions, condition=condition)
             else:
                 tx.update(balance, actions=actions)
-            groups["update"].append(_Item("balance", t.points.user_id))
+            groups["update"].append(_Item("balance", t.user_id))
 
         for entry in t.ledger:
             sk = ledger_sk(entry)
@@ -157,7 +177,7 @@ class TransitionWriter:
             if item.kind == "stock":
                 raise OutOfStock(f"{names.get(item.key, item.key)} is out of stock", code="out_of_stock")
             if item.kind == "balance":
-                raise InsufficientPoints("not enough points available")
+                raise self._balance_refusal(t)
             if item.kind == "cart":
                 raise CartChanged("the cart changed while the order was being placed; review it and retry")
         for item, code in failed:
@@ -172,6 +192,21 @@ class TransitionWriter:
             )
             raise StaleOrder(f"order {t.order.merchant_uid} changed meanwhile")
         raise store_unavailable(exc) from exc
+
+    def _balance_refusal(self, t: Transition) -> Exception:
+        """Which of the balance item's conditions failed: the open-order limit or the points."""
+        if t.max_open is not None:
+            try:
+                item = self._m.points.get(t.user_id, BALANCE_SK, consistent_read=True)
+                open_now = int(item.open_orders or 0)
+            except Exception:  # noqa: BLE001 - the refusal stands; only its explanation is missing
+                open_now = 0
+            if open_now >= t.max_open:
+                return TooManyOpenOrders(
+                    f"you already have {open_now} unpaid orders (at most {t.max_open}): "
+                    "pay or cancel one first"
+                )
+        return InsufficientPoints("not enough points available")
 
 
 class _Contended(Exception):

@@ -310,7 +310,7 @@ def test_a_deposit_into_a_mismatched_account_whose_void_failed_raises_the_alarm(
     # An account for the wrong amount (a tampered window), and I'mport refuses to void it right now.
     issued = shop.sandbox.control.issue_vbank(m, 1_000, force=True)
     shop.sandbox.control.add_fault("/vbanks/", "http_500", count=5)
-    failed = shop.checkout.complete_payment(issued["imp_uid"], m)
+    failed = shop.checkout.complete_payment(issued["imp_uid"], m, BUYER)
     assert failed.status is S.FAILED
     shop.sandbox.control.clear_faults()
 

@@ -57,7 +57,7 @@ ACCEPTED: dict[str, frozenset[int]] = {
     "GET /orders/{merchant_uid}": frozenset({200}),  # the caller's own order
     # Removing a catalog product that is not in the caller's cart has nothing to remove.
     "DELETE /cart/items/{product_id}": frozenset({200}),
-    # The m_redirect_url always sends the browser on to the result page, with `error=` when it failed.
+    # The m_redirect_url always sends the browser on to the result page (status=error when it failed).
     "GET /payments/complete": frozenset({302}),
     # A well-formed notification for an order the shop doesn't know is acknowledged (reference §5).
     "POST /iamport/webhook": frozenset({200}),
@@ -711,7 +711,7 @@ FIELDS: dict[str, RouteFields] = {
         reads_idempotency_key=True,
     ),
     "POST /payments/complete": RouteFields(
-        caller="anonymous",
+        caller="buyer",  # the page's report carries the buyer's token
         path=lambda shop: {},
         valid_body=lambda shop: {"imp_uid": "imp_fuzz0000", "merchant_uid": "fuzz-no-such-order"},
         field_faults=completion_faults,

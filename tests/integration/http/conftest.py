@@ -85,7 +85,7 @@ def running() -> Iterator[Running]:
     with logged_stack(
         ARTIFACTS, lambda _function_id, line: metrics.observe(line), max_environments=WORKERS_PER_FUNCTION
     ) as stack:
-        _warm_up(stack.api_url)
+        _warm_up(stack.api_url, stack.token_for)
         yield Running(stack, metrics)
 
 
@@ -99,17 +99,18 @@ def metrics(running: Running) -> MetricLog:
     return running.metrics
 
 
-def _warm_up(api_url: str) -> None:
+def _warm_up(api_url: str, token_for: Callable[[str], str]) -> None:
     """Start the workers the races will use, so a race measures overlapping payment reports rather
     than Python cold starts. The concurrency ramps up one at a time, so at most one new worker per
     function starts at once (a shared 2-core machine can take over Lambda's 10 s init limit otherwise);
     a worker whose init did time out is simply started again."""
     unknown = f"warm-{uuid.uuid4().hex[:12]}"
+    token = token_for(f"warm-{uuid.uuid4().hex[:8]}")
     for concurrency in range(1, WORKERS_PER_FUNCTION + 1):
         for _attempt in range(3):
             calls: list[Callable[[], Reply]] = []
             for _ in range(concurrency):
-                calls.append(lambda: browser_completion(api_url, "imp_000000000000", unknown))
+                calls.append(lambda: browser_completion(api_url, "imp_000000000000", unknown, token))
                 calls.append(lambda: webhook_json(api_url, "imp_000000000000", unknown, "paid"))
             replies = race(calls)
             # An unknown order is a 404 to the browser and an acknowledged no-op to I'mport.
@@ -142,11 +143,12 @@ def _reply(channel: str, response: requests.Response) -> Reply:
     return Reply(channel, response.status_code, body, response.headers.get("Location"))
 
 
-def browser_completion(api_url: str, imp_uid: str, merchant_uid: str) -> Reply:
-    """What the page's IMP.request_pay callback posts."""
+def browser_completion(api_url: str, imp_uid: str, merchant_uid: str, token: str | None = None) -> Reply:
+    """What the page's IMP.request_pay callback posts, with the signed-in buyer's token."""
     response = requests.post(
         f"{api_url}/payments/complete",
         json={"imp_uid": imp_uid, "merchant_uid": merchant_uid},
+        headers={"Authorization": f"Bearer {token}"} if token else {},
         timeout=HTTP_TIMEOUT_S,
     )
     return _reply("browser", response)

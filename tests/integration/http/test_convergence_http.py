@@ -102,6 +102,7 @@ def test_refunds_racing_console_cancels_leave_the_books_equal_to_iamport(
         buyer_view = requests.post(
             f"{stack.api_url}/payments/complete",
             json={"imp_uid": imp_uid, "merchant_uid": merchant_uid},
+            headers={"Authorization": f"Bearer {stack.token_for(buyer.sub)}"},
             timeout=HTTP_TIMEOUT_S,
         )
         assert buyer_view.status_code == 200, buyer_view.text

@@ -63,9 +63,16 @@ class FakeCheckout:
             },
         )
 
-    def complete_payment(self, imp_uid: str | None, merchant_uid: str) -> Order:
-        self._call("complete_payment", imp_uid, merchant_uid)
+    def complete_payment(self, imp_uid: str | None, merchant_uid: str, actor: Any = None) -> Order:
+        if actor is None:
+            self._call("complete_payment", imp_uid, merchant_uid)
+        else:
+            self._call("complete_payment", imp_uid, merchant_uid, actor)
         return sample_order(self.user_id, OrderStatus.PAID, imp_uid=imp_uid, paid_at=NOW)
+
+    def cancel_order(self, actor: Any, merchant_uid: str) -> Order:
+        self._call("cancel_order", actor, merchant_uid)
+        return sample_order(actor.user_id, OrderStatus.FAILED)
 
     def handle_webhook(self, note: Any) -> Order | None:
         self._call("handle_webhook", note)

@@ -23,15 +23,21 @@ def test_payment_of_another_order_is_refused() -> None:
     assert decide(order, a_payment(order, merchant_uid="ord_2")).action is Action.REFUSE
 
 
-def test_wrong_amount_or_currency_is_a_mismatch_to_cancel() -> None:
+def test_wrong_amount_or_currency_is_refunded_and_only_the_owner_s_report_fails_the_order() -> None:
     order = an_order()
-    assert decide(order, a_payment(order, amount=100)).action is Action.CANCEL_MISMATCH
-    assert decide(order, a_payment(order, currency="USD")).action is Action.CANCEL_MISMATCH
+    for forged in (a_payment(order, amount=100), a_payment(order, currency="USD")):
+        assert decide(order, forged, owner=True).action is Action.CANCEL_MISMATCH
+        # Anyone else (a stranger who knows the merchant_uid): the money goes back, the order stays open.
+        public = decide(order, forged)
+        assert public.action is Action.REFUND_STRAY and public.reason == "amount_mismatch"
 
 
-def test_failed_payment_fails_the_order_and_abandoned_window_changes_nothing() -> None:
+def test_a_failed_payment_fails_the_order_only_on_the_owner_s_report() -> None:
     order = an_order()
-    assert decide(order, a_payment(order, status="failed")).action is Action.FAIL
+    assert decide(order, a_payment(order, status="failed"), owner=True).action is Action.FAIL
+    # The webhook, the mobile redirect, the sweeper: the order stays open for another attempt.
+    public = decide(order, a_payment(order, status="failed"))
+    assert public.action is Action.NOTHING and not public.repeat
     decision = decide(order, a_payment(order, status="ready", paid_at=None))
     assert decision.action is Action.NOTHING and not decision.repeat
 
@@ -49,10 +55,9 @@ def test_issued_virtual_account_awaits_deposit_once() -> None:
     assert decide(order, vbank).action is Action.AWAIT_DEPOSIT
     waiting = order.evolve(status=S.AWAITING_DEPOSIT, imp_uid="imp_1")
     assert decide(waiting, vbank).repeat
-    assert (
-        decide(order, a_payment(order, status="ready", pay_method="vbank", vbank_num="1", amount=5)).action
-        is Action.VOID_MISMATCH
-    )
+    wrong = a_payment(order, status="ready", pay_method="vbank", vbank_num="1", amount=5)
+    assert decide(order, wrong, owner=True).action is Action.VOID_MISMATCH
+    assert decide(order, wrong).action is Action.VOID_STRAY  # voided; the order stays open
 
 
 def test_repeats_of_the_applied_payment_are_duplicates() -> None:
@@ -192,7 +197,9 @@ def test_an_account_issued_for_a_closed_order_is_voided() -> None:
 def test_a_mismatched_payment_already_refunded_is_still_a_mismatch_not_a_plain_failure() -> None:
     order = an_order()
     refunded = a_payment(order, amount=1_000, cancel_amount=1_000, status="cancelled")
-    assert decide(order, refunded).action is Action.CANCEL_MISMATCH
+    assert decide(order, refunded, owner=True).action is Action.CANCEL_MISMATCH
+    assert decide(order, refunded).action is Action.REFUND_STRAY  # recorded; the order stays open
+    # Paid and then cancelled at I'mport before anyone reported it: the money went back, whoever says so.
     cancelled_in_time = a_payment(order, cancel_amount=order.amount, status="cancelled")
     assert decide(order, cancelled_in_time).action is Action.FAIL
 

@@ -81,11 +81,16 @@ export default {
 
     const pay = async (order, payment) => {
       phase.value = "paying";
+      // Remembered before the window opens: on a phone the window leaves this page for good (I'mport
+      // redirects to the result page), which then offers to pay again with these same parameters.
+      rememberAttempt(order.merchant_uid, { imp_uid: null, error_msg: null, payment });
       const rsp = await requestPay(payment);
       const failed = paymentWindowFailed(rsp);
       const attempt = {
         imp_uid: rsp.imp_uid ?? null,
         error_msg: failed ? rsp.error_msg || "The payment was not completed." : null,
+        // Kept so the result page can open the window again for an order that is still open.
+        payment,
       };
       // Even a failed window is reported when I'mport made a payment record, so the server re-queries
       // it and gives the stock, points and cart back now instead of at expiry.

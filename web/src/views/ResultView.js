@@ -7,7 +7,8 @@ import { identity } from "../auth.js";
 import { useAction } from "../action.js";
 import { amountLabel, formatDateTime, formatPoints, formatWon, payMethodLabel, statusLabel } from "../format.js";
 import { route, RouterLink } from "../router.js";
-import { recallAttempt } from "../store.js";
+import { paymentWindowFailed, requestPay } from "../iamport.js";
+import { recallAttempt, rememberAttempt } from "../store.js";
 import SignInPrompt from "./SignInPrompt.js";
 import VbankDetails from "./VbankDetails.js";
 
@@ -35,6 +36,26 @@ export default {
         : (await api.getOrder(merchantUid.value)).order;
     });
 
+    // The order is still open (a closed window, a failure reported without the buyer's token): pay again
+    // with the same order number, or give it up now instead of waiting for it to expire.
+    const tryAgain = () => loading.run(async () => {
+      const payment = attempt.value?.payment;
+      if (!payment) throw new Error("Open the order from your orders page to pay again.");
+      const rsp = await requestPay(payment);
+      const next = {
+        imp_uid: rsp.imp_uid ?? null,
+        error_msg: paymentWindowFailed(rsp) ? rsp.error_msg || "The payment was not completed." : null,
+        payment,
+      };
+      rememberAttempt(merchantUid.value, next);
+      view.order = rsp.imp_uid
+        ? (await api.completePayment(rsp.imp_uid, merchantUid.value)).order
+        : (await api.getOrder(merchantUid.value)).order;
+    });
+    const cancelOrder = () => loading.run(async () => {
+      view.order = (await api.cancelOrder(merchantUid.value)).order;
+    });
+
     const settled = computed(() => ["paid", "partially_cancelled", "cancelled"].includes(view.order?.status));
     const failureMessage = computed(() =>
       attempt.value?.error_msg || view.order?.failure_reason || "The payment did not go through.");
@@ -43,6 +64,7 @@ export default {
     watch([merchantUid, () => identity.token], load);
     return {
       amountLabel, identity, view, loading: loading.state, merchantUid, attempt, settled, failureMessage, checkAgain,
+      tryAgain, cancelOrder,
       formatDateTime, formatPoints, formatWon, payMethodLabel, statusLabel,
     };
   },
@@ -77,6 +99,10 @@ export default {
         <template v-else-if="view.order.status === 'awaiting_deposit'">
           <p data-testid="result-message">Transfer the amount due to this account before the due date.</p>
           <VbankDetails :vbank="view.order.vbank" :amount="view.order.amount" />
+          <div class="actions">
+            <button type="button" class="secondary" :disabled="loading.busy" @click="cancelOrder"
+                    data-testid="result-cancel">Cancel order</button>
+          </div>
         </template>
 
         <template v-else-if="view.order.status === 'ready'">
@@ -84,6 +110,12 @@ export default {
           <p v-if="attempt && attempt.error_msg" role="alert" class="error" data-testid="result-failure">{{ attempt.error_msg }}</p>
           <p class="muted">Your items stay reserved until {{ formatDateTime(view.order.expires_at) }};
             if the order is not paid by then they go back to your cart.</p>
+          <div class="actions">
+            <button v-if="attempt && attempt.payment" type="button" :disabled="loading.busy" @click="tryAgain"
+                    data-testid="result-try-again">Try again</button>
+            <button type="button" class="secondary" :disabled="loading.busy" @click="cancelOrder"
+                    data-testid="result-cancel">Cancel order</button>
+          </div>
         </template>
 
         <p v-else-if="view.order.status === 'expired'" data-testid="result-message">
