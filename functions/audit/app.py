@@ -16,6 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from checkout.gateway.retry import deadline_in
 from checkout.observability import logger, metrics, tracer
 from checkout.wiring import get_checkout
 
@@ -56,9 +57,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     )
     # The audit logs its own summary and emits AuditDiscrepancies (0 included) for the alarm; one order's
     # failure never stops it. Work is bounded by the time this invocation has left.
-    report = get_checkout().audit(
-        since, until, time_left_s=lambda: context.get_remaining_time_in_millis() / 1000
-    )
+    with deadline_in(context.get_remaining_time_in_millis() / 1000):
+        report = get_checkout().audit(
+            since, until, time_left_s=lambda: context.get_remaining_time_in_millis() / 1000
+        )
     if report.out_of_time:
         logger.warning("settlement audit ran out of time", extra={"checked": report.checked})
     return report.as_dict()

@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from checkout import views
+from checkout.gateway.retry import deadline_in
 from checkout.observability import count, logger, metrics, tracer
 from checkout.wiring import get_checkout
 
@@ -20,7 +21,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     # The sweep logs its own summary and counts SweepErrors; one order's failure never stops it, so
     # the orders that failed are named here for whoever answers the alarm.
     # Work is bounded by the time this invocation has left; what is not reached waits for the next run.
-    report = get_checkout().sweep(time_left_s=lambda: context.get_remaining_time_in_millis() / 1000)
+    # No I'mport call outlives the invocation either (checkout.gateway.retry).
+    with deadline_in(context.get_remaining_time_in_millis() / 1000):
+        report = get_checkout().sweep(time_left_s=lambda: context.get_remaining_time_in_millis() / 1000)
     count("OrdersSwept", report.examined)
     if report.errors:
         logger.warning(

@@ -27,6 +27,7 @@ from checkout.api.payloads import json_object
 from checkout.api.responses import error_response
 from checkout.errors import CheckoutError, RequestInProgress
 from checkout.gateway.errors import IamportError
+from checkout.gateway.retry import deadline_in
 from checkout.observability import logger
 
 # Headers the site sends besides the CORS-safelisted ones, and the one it must be able to read back.
@@ -73,7 +74,10 @@ class CheckoutResolver(APIGatewayHttpResolver):
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         adopt_public_api_url(event)
-        return super().resolve(event, context)
+        # Every I'mport call of this request fits in what the function has left (see gateway.retry).
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        with deadline_in(remaining() / 1000 if callable(remaining) else None):
+            return super().resolve(event, context)
 
 
 def adopt_public_api_url(event: Mapping[str, Any]) -> None:

@@ -41,10 +41,12 @@ from checkout.gateway.errors import (
     PaymentNotFound,
 )
 from checkout.gateway.models import Payment, PaymentPage, PaymentStatus, PreparedAmount
-from checkout.gateway.retry import RetryPolicy, Timeouts
+from checkout.gateway.retry import RetryPolicy, Timeouts, time_left_s
 from checkout.gateway.token import AccessToken, TokenCache
 
 DEFAULT_BASE_URL = "https://api.iamport.kr"
+# An I'mport call is not started with less time than this left in the invocation.
+MIN_CALL_S = 1.0
 
 # Batch lookup and listing limits, as I'mport documents them (docs bundle: `schema/v1.openapi.json`,
 # operations `getPaymentListByImpUid` and `getPaymentsByStatus`).
@@ -344,6 +346,10 @@ class IamportV1Gateway:
         maybe_reached_iamport = False  # an earlier attempt may have been processed before it failed
         while True:
             attempt += 1
+            left = time_left_s()
+            if left is not None and left <= MIN_CALL_S:
+                # The invocation would end before I'mport could answer: say so instead of being killed.
+                raise IamportUnavailable(f"no time left in this invocation for {method} {path}")
             token = self._tokens.get() if authorized else None
             try:
                 response = self._session.request(
@@ -351,7 +357,7 @@ class IamportV1Gateway:
                     self.base_url + path,
                     json=json,
                     params=params,
-                    timeout=self._timeouts.as_requests(),
+                    timeout=self._timeouts.as_requests(time_left_s()),
                     headers={"Accept": "application/json", **({"Authorization": token} if token else {})},
                     allow_redirects=False,
                 )
@@ -374,7 +380,9 @@ class IamportV1Gateway:
             transient = isinstance(failure, IamportUnavailable) and not isinstance(
                 failure, IamportMalformedResponse
             )
-            if not (transient and retryable and policy.may_retry(attempt, started_at)):
+            left = time_left_s()
+            in_time = left is None or left > MIN_CALL_S + policy.max_delay_s
+            if not (transient and retryable and in_time and policy.may_retry(attempt, started_at)):
                 raise failure from cause
             maybe_reached_iamport = True
             delay = policy.delay_before(attempt)

@@ -13,6 +13,7 @@ from checkout.gateway import (
     IamportUnavailable,
     PaymentNotFound,
     RetryPolicy,
+    Timeouts,
 )
 from tests.unit.gateway.fake_iamport import Reply, ok
 
@@ -188,4 +189,35 @@ def test_other_4xx_is_a_rejection_and_not_retried(fake_iamport, make_gateway, sl
         gateway.void_vbank("imp_1")
 
     assert (caught.value.http_status, caught.value.message) == (400, "가상계좌가 아닙니다.")
+    assert sleeps.delays == []
+
+
+def test_no_call_starts_when_the_invocation_has_no_time_left(fake_iamport, make_gateway, payment_sample):
+    from checkout.gateway.retry import DEADLINE_RESERVE_S, deadline_in
+
+    fake_iamport.on("GET", "/payments/imp_1", ok(payment_sample(imp_uid="imp_1")))
+    gateway = make_gateway()
+    gateway.access_token()  # the token is fetched beforehand
+
+    with deadline_in(DEADLINE_RESERVE_S + 0.5), pytest.raises(IamportUnavailable) as caught:
+        gateway.get_payment("imp_1")
+
+    assert "no time left" in str(caught.value)
+    assert fake_iamport.calls("GET", "/payments/imp_1") == []
+
+
+def test_a_slow_answer_is_cut_at_the_deadline_and_not_retried_past_it(fake_iamport, make_gateway, sleeps):
+    from checkout.gateway.retry import DEADLINE_RESERVE_S, deadline_in
+
+    slow = Reply(200, {"code": 0, "message": None, "response": None}, delay_s=3.0)
+    fake_iamport.on("GET", "/payments/imp_1", slow)
+    # Without a deadline this read waits 10 s and is retried three times.
+    gateway = make_gateway(timeouts=Timeouts(read_s=10.0))
+    gateway.access_token()
+
+    # The answer takes 3 s, well inside the 10 s read timeout: only the deadline (2.2 s) can cut it.
+    with deadline_in(DEADLINE_RESERVE_S + 2.2), pytest.raises(IamportUnavailable):
+        gateway.get_payment("imp_1")
+
+    assert len(fake_iamport.calls("GET", "/payments/imp_1")) == 1
     assert sleeps.delays == []
