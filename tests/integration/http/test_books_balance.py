@@ -919,7 +919,11 @@ def quiet_metrics(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
 
 
 def test_after_a_randomized_day_of_payments_reports_faults_and_refunds_the_books_match_iamport(
-    stack: Any, stored: HttpState, iamport: Iamport, quiet_metrics: Counter[str]
+    stack: Any,
+    stored: HttpState,
+    iamport: Iamport,
+    quiet_metrics: Counter[str],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     seed = int(os.environ.get("BOOKS_SEED") or DEFAULT_SEED)
     print(f"books-balance day: seed={seed} (replay with BOOKS_SEED={seed})")
@@ -995,10 +999,12 @@ def test_after_a_randomized_day_of_payments_reports_faults_and_refunds_the_books
         (x["at_min"], x["examined"], x["paid"], x["expired"], x["refunds_resumed"]) for x in settler.sweeps
     ]
     print(f"  day {day_s:.1f} s; sweeps (minute, examined, paid, expired, refunds resumed): {sweeps}")
-    print(
+    summary = (
         f"books balance: seed={seed} orders={len(books.orders)} deliveries={len(deliveries)} "
         f"faults={sum(journal.faults.values())} discrepancies={len(discrepancies)} settle_s={settle_s:.1f}"
     )
+    with capsys.disabled():  # the one line every run shows, also when the test passes
+        print(f"\n{summary}")
     if os.environ.get("BOOKS_VERBOSE"):
         for m in sorted(journal.stories):
             item = books.orders.get(m)
