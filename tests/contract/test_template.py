@@ -5,6 +5,7 @@ where it belongs, and every table reference real."""
 from __future__ import annotations
 
 import copy
+import fnmatch
 import importlib.util
 import json
 import os
@@ -21,12 +22,11 @@ from local.tables import TABLE_ENV, table_definitions
 
 PUBLIC_ROUTES = {
     ("GET", "/products"),
-    ("POST", "/payments/complete"),
+    # The mobile redirect carries no token; the page's own report (POST) does.
     ("GET", "/payments/complete"),
     ("POST", "/iamport/webhook"),
 }
 TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable")
-TABLE_POLICIES = ("DynamoDBCrudPolicy", "DynamoDBReadPolicy", "DynamoDBWritePolicy")
 # What the function needs besides its templates' values, to import its module here.
 IMPORT_ENV = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "Checkout"}
 
@@ -76,6 +76,15 @@ def test_cfn_lint_reports_no_errors():
     import cfnlint.api
 
     assert _errors(cfnlint.api.lint_file(TEMPLATE)) == []
+
+
+def test_cfn_lint_reports_nothing_even_informational():
+    """Warnings and informational checks too (e.g. every stateful resource says what happens to its data
+    when the stack deletes or replaces it)."""
+    import cfnlint.api
+    from cfnlint.api import ManualArgs
+
+    assert [str(m) for m in cfnlint.api.lint_file(TEMPLATE, config=ManualArgs(include_checks=["I"]))] == []
 
 
 def _sam_expanded(monkeypatch: pytest.MonkeyPatch, deploy_site: str) -> dict[str, Any]:
@@ -251,51 +260,240 @@ def test_the_store_models_query_the_indexes_the_template_declares():
     assert models.points.at.null  # the BALANCE item has none
 
 
-def test_every_table_reference_points_at_a_real_table(template):
+# ---------------------------------------------------------------- least privilege (DynamoDB)
+
+# What each function may do in DynamoDB: exactly the calls its code makes, per table or index (read
+# from checkout.store through the services each handler uses). A change to the code's calls must change
+# this table on purpose. An order change is one TransactWriteItems, which needs the action of each
+# item it holds on that item's table (Put: PutItem, Update: UpdateItem, Delete: DeleteItem; the code
+# sends no ConditionCheck items).
+_SETTLES_ORDERS = {
+    # the order read and rewritten; stock, cart lines and points that come back; ledger entries
+    "OrdersTable": {"GetItem", "PutItem"},
+    "ProductsTable": {"UpdateItem"},
+    "CartsTable": {"UpdateItem"},
+    "PointsTable": {"PutItem", "UpdateItem"},
+}
+EXPECTED_DYNAMODB: dict[str, dict[str, set[str]]] = {
+    # catalogue listed (Scan) and read (BatchGetItem); the buyer's cart lines
+    "CartFunction": {
+        "ProductsTable": {"Scan", "BatchGetItem"},
+        "CartsTable": {"Query", "PutItem", "DeleteItem"},
+    },
+    # the cart read and taken into the order (DeleteItem), stock reserved, points held, the balance read
+    # to explain a refusal; Idempotency-Key records; a failed registration at I'mport rolls back
+    "CreateOrderFunction": {
+        "ProductsTable": {"BatchGetItem", "UpdateItem"},
+        "CartsTable": {"Query", "DeleteItem", "UpdateItem"},
+        "OrdersTable": {"GetItem", "PutItem"},
+        "PointsTable": {"GetItem", "PutItem", "UpdateItem"},
+        "IdempotencyTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
+    },
+    "CompleteFunction": _SETTLES_ORDERS,
+    "WebhookFunction": _SETTLES_ORDERS,
+    # refunds and cancels settle orders the same way
+    "RefundFunction": _SETTLES_ORDERS,
+    # the orders due are found through the sparse sweep index
+    "ReconcileFunction": {**_SETTLES_ORDERS, "OrdersTable/index/sweep": {"Query"}},
+    "AuditFunction": _SETTLES_ORDERS,
+    # read only: an order, a buyer's orders, the balance, the ledger
+    "OrdersFunction": {
+        "OrdersTable": {"GetItem"},
+        "OrdersTable/index/by_user": {"Query"},
+        "PointsTable": {"GetItem"},
+        "PointsTable/index/ledger": {"Query"},
+    },
+}
+# Functions on routes the internet reaches (without a token, or for any signed-in buyer).
+PUBLIC_FUNCTIONS = ("CompleteFunction", "WebhookFunction", "CartFunction", "OrdersFunction")
+# Whole-table reads, bulk and table-level changes, PartiQL (which bypasses the per-item actions).
+BROAD_ACTIONS = (
+    "Scan",
+    "BatchWriteItem",
+    "DeleteTable",
+    "CreateTable",
+    "UpdateTable",
+    "UpdateTimeToLive",
+    "CreateBackup",
+    "DeleteBackup",
+    "RestoreTableFromBackup",
+    "RestoreTableToPointInTime",
+    "ExportTableToPointInTime",
+    "ImportTable",
+    "UpdateContinuousBackups",
+    "PartiQLSelect",
+    "PartiQLInsert",
+    "PartiQLUpdate",
+    "PartiQLDelete",
+)
+# AWS managed policies SAM attaches to every function (logs, X-Ray): none grants DynamoDB.
+NO_DYNAMODB_MANAGED_POLICIES = ("AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess")
+_TABLE_ARN_SUB = re.compile(
+    r"^arn:\$\{AWS::Partition\}:dynamodb:\$\{AWS::Region\}:\$\{AWS::AccountId\}:table/"
+)
+
+
+@pytest.fixture(scope="module")
+def expanded() -> dict[str, Any]:
+    """template.yaml after the SAM transform (DeploySite=false): the roles as CloudFormation gets them."""
+    with pytest.MonkeyPatch.context() as mp:
+        return _sam_expanded(mp, "false")
+
+
+def _table_resource(resource: Any) -> str:
+    """A policy's Resource as `Table` or `Table/index/name`; anything else as its JSON (never expected)."""
+    if resource == "*":
+        return "*"
+    if isinstance(resource, dict) and list(resource) == ["Fn::GetAtt"]:
+        lid, attribute = resource["Fn::GetAtt"]
+        if attribute == "Arn":
+            return str(lid)
+    if isinstance(resource, dict) and list(resource) == ["Fn::Sub"]:
+        arg = resource["Fn::Sub"]
+        if isinstance(arg, str):
+            m = re.fullmatch(r"\$\{(\w+)\.Arn\}(/index/[\w.*-]+)?", arg)
+            if m:
+                return m.group(1) + (m.group(2) or "")
+        elif isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], str):
+            # SAM's policy templates: ".../table/${tableName}" with tableName a Ref to the table.
+            text = _TABLE_ARN_SUB.sub("", arg[0])
+            for name, value in (arg[1] or {}).items():
+                if isinstance(value, dict) and "Ref" in value:
+                    text = text.replace(f"${{{name}}}", str(value["Ref"]))
+            if text != arg[0] and "$" not in text:
+                return text
+    return json.dumps(resource, sort_keys=True)
+
+
+def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = document.get("Statement") or []
+    return [statements] if isinstance(statements, dict) else list(statements)
+
+
+def _dynamodb_grants(expanded: dict[str, Any], function_id: str) -> dict[str, set[str]]:
+    """Every DynamoDB action the function's role allows, by table (or index), from every source a role
+    gets permissions from: its inline policies, its managed policies and policies attached to it (SAM
+    connectors). A source this cannot read fails the test rather than being skipped."""
+    resources = expanded["Resources"]
+    role_ref = resources[function_id]["Properties"]["Role"]
+    assert isinstance(role_ref, dict) and "Fn::GetAtt" in role_ref, f"{function_id}: a role from outside"
+    role_id = role_ref["Fn::GetAtt"][0]
+    role = resources[role_id]["Properties"]
+    documents = [policy["PolicyDocument"] for policy in role.get("Policies") or []]
+    for arn in role.get("ManagedPolicyArns") or []:
+        if (
+            isinstance(arn, dict)
+            and resources.get(arn.get("Ref"), {}).get("Type") == "AWS::IAM::ManagedPolicy"
+        ):
+            documents.append(resources[arn["Ref"]]["Properties"]["PolicyDocument"])
+        else:
+            assert isinstance(arn, str) and arn.rsplit("/", 1)[-1] in NO_DYNAMODB_MANAGED_POLICIES, (
+                f"{function_id}: managed policy {arn} is not known to grant no DynamoDB access"
+            )
+    for resource in resources.values():
+        attached = resource["Properties"].get("Roles") or [] if "Properties" in resource else []
+        if (
+            resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+            and {"Ref": role_id} in attached
+        ):
+            documents.append(resource["Properties"]["PolicyDocument"])
+    grants: dict[str, set[str]] = {}
+    for document in documents:
+        for statement in _statements(document):
+            assert not {"NotAction", "NotResource"} & set(statement), f"{function_id}: {statement}"
+            if statement.get("Effect") != "Allow":
+                continue
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            dynamodb = [a for a in actions if a == "*" or a.lower().startswith("dynamodb:")]
+            if not dynamodb:
+                continue
+            targets = (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            )
+            for target in targets:
+                grants.setdefault(_table_resource(target), set()).update(
+                    "*" if a == "*" else a.split(":", 1)[1] for a in dynamodb
+                )
+    return grants
+
+
+def test_each_function_may_make_exactly_the_dynamodb_calls_its_code_makes(template, expanded):
+    """No SAM DynamoDB policy template (DynamoDBCrudPolicy grants Scan, DeleteItem and BatchWriteItem on
+    the whole table), no wildcard: the actions and tables each function's role allows are the table
+    above, no more and no less."""
+    assert set(_functions(template)) == set(EXPECTED_DYNAMODB), "a function without an expected grant"
+    for lid in EXPECTED_DYNAMODB:
+        assert _dynamodb_grants(expanded, lid) == EXPECTED_DYNAMODB[lid], lid
+        for policy in _functions(template)[lid]["Properties"].get("Policies") or []:
+            assert not (isinstance(policy, dict) and any(k.startswith("DynamoDB") for k in policy)), lid
+
+
+def _allows(granted: str, action: str) -> bool:
+    return granted == "*" or fnmatch.fnmatchcase(action.lower(), granted.lower())
+
+
+def test_public_functions_cannot_scan_or_manage_tables(expanded):
+    """Functions the internet reaches hold no whole-table or table-level power. The one exception is the
+    public catalogue: listing the products is a Scan of the Products table, and of nothing else."""
+    for lid in PUBLIC_FUNCTIONS:
+        for table, actions in _dynamodb_grants(expanded, lid).items():
+            broad = {a for a in BROAD_ACTIONS for granted in actions if _allows(granted, a)}
+            if (lid, table) == ("CartFunction", "ProductsTable"):
+                assert broad == {"Scan"}, f"{lid} on {table}: {sorted(broad)}"
+            else:
+                assert not broad, f"{lid} on {table}: {sorted(broad)}"
+    # Nor any function at all: nothing in the code manages tables or writes in bulk.
+    for lid in EXPECTED_DYNAMODB:
+        for table, actions in _dynamodb_grants(expanded, lid).items():
+            for action in BROAD_ACTIONS[1:]:
+                assert not any(_allows(granted, action) for granted in actions), f"{lid}: {action} on {table}"
+
+
+def test_settling_functions_never_delete_and_only_order_creation_takes_cart_lines(expanded):
+    """The payment paths (browser, redirect, webhook, sweeper, audit, refunds) give stock, cart lines and
+    points back; only order creation deletes (the cart lines it takes; its released Idempotency-Key
+    records), and the buyer's own cart edits."""
+    deleters = {
+        (lid, table)
+        for lid in EXPECTED_DYNAMODB
+        for table, actions in _dynamodb_grants(expanded, lid).items()
+        if "DeleteItem" in actions
+    }
+    assert deleters == {
+        ("CartFunction", "CartsTable"),
+        ("CreateOrderFunction", "CartsTable"),
+        ("CreateOrderFunction", "IdempotencyTable"),
+    }
+
+
+def test_every_grant_names_a_real_table_or_index(template, expanded):
     tables = set(resources_of_type(template, *TABLE_TYPES))
     global_env = template["Globals"]["Function"]["Environment"]["Variables"]
     table_of = {variable: lid for lid, variable in TABLE_ENV.items()}
     for variable, lid in table_of.items():
         assert global_env[variable] == {"Ref": lid}, variable
         assert lid in tables
+    indexes = {
+        f"{lid}/index/{index['IndexName']}"
+        for lid, definition in table_definitions().items()
+        for index in definition.get("GlobalSecondaryIndexes", [])
+    }
     for fn_lid, fn in _functions(template).items():
         env = (fn["Properties"].get("Environment") or {}).get("Variables") or {}
         for variable, value in env.items():
             if variable.endswith("_TABLE"):
                 assert value == {"Ref": table_of[variable]}, f"{fn_lid}: {variable}"
-        granted = []
-        for policy in fn["Properties"].get("Policies") or []:
-            if isinstance(policy, dict):
-                for name in TABLE_POLICIES:
-                    if name in policy:
-                        ref = policy[name]["TableName"]
-                        assert isinstance(ref, dict) and ref.get("Ref") in tables, f"{fn_lid}: {policy}"
-                        granted.append(ref["Ref"])
+        granted = _dynamodb_grants(expanded, fn_lid)
         assert granted, f"{fn_lid} has no table access"
-        assert len(granted) == len(set(granted)), f"{fn_lid} grants a table twice"
+        assert set(granted) <= tables | indexes, f"{fn_lid}: {sorted(set(granted) - tables - indexes)}"
 
 
-def test_functions_reading_points_may_query_the_ledger_index(template, monkeypatch):
-    """The ledger is read through the Points table's index: after the SAM transform, the role of each
-    function that reads points allows Query on the table's indexes (SAM's DynamoDB policy templates
-    cover `table/<name>/index/*`)."""
-    expanded = _sam_expanded(monkeypatch, "false")["Resources"]
-    index_arn = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${tableName}/index/*"
-    for lid in ("OrdersFunction",):
-        role = expanded[f"{lid}Role"]["Properties"]
-        allowed = [
-            statement
-            for policy in role.get("Policies", [])
-            for statement in policy["PolicyDocument"]["Statement"]
-            if "dynamodb:Query" in statement["Action"]
-            and {"Fn::Sub": [index_arn, {"tableName": {"Ref": "PointsTable"}}]} in statement["Resource"]
-        ]
-        assert allowed, f"{lid} may not query the Points table's ledger index"
-
-
-def test_read_only_functions_cannot_write(template):
-    orders = _functions(template)["OrdersFunction"]["Properties"]["Policies"]
-    assert all("DynamoDBReadPolicy" in p for p in orders)
+def test_the_reads_query_only_the_indexes_they_read_and_never_write(expanded):
+    """GET /orders and GET /points read through the `by_user` and `ledger` indexes: Query there, only
+    GetItem on the tables themselves."""
+    grants = _dynamodb_grants(expanded, "OrdersFunction")
+    assert set().union(*grants.values()) <= {"GetItem", "Query"}
+    assert grants["OrdersTable/index/by_user"] == grants["PointsTable/index/ledger"] == {"Query"}
 
 
 def test_credentials_are_readable_only_from_their_two_parameters(template):
@@ -337,7 +535,7 @@ def test_sweeper_runs_every_five_minutes(template):
     assert schedule["Properties"]["Schedule"] == "rate(5 minutes)"
 
 
-def test_settlement_audit_runs_daily_with_the_sweepers_grants(template):
+def test_settlement_audit_runs_daily_with_the_sweepers_grants_but_its_index(template, expanded):
     functions = _functions(template)
     audit = functions["AuditFunction"]["Properties"]
     (schedule,) = [e for e in audit["Events"].values() if e["Type"] in ("Schedule", "ScheduleV2")]
@@ -345,9 +543,11 @@ def test_settlement_audit_runs_daily_with_the_sweepers_grants(template):
     # A fixed time once a day (minute, hour, every day of every month).
     assert re.fullmatch(r"cron\(\d{1,2} \d{1,2} \* \* \? \*\)", expression), expression
     assert schedule["Properties"].get("Enabled", True) is True
-    # It reconciles like the sweeper does, so it needs exactly the sweeper's grants, no more.
+    # It reconciles like the sweeper does, so it needs the sweeper's grants, without the sweep index.
     sweeper = functions["ReconcileFunction"]["Properties"]
-    assert audit["Policies"] == sweeper["Policies"]
+    audit_grants = _dynamodb_grants(expanded, "AuditFunction")
+    sweeper_grants = _dynamodb_grants(expanded, "ReconcileFunction")
+    assert audit_grants == {k: v for k, v in sweeper_grants.items() if k != "OrdersTable/index/sweep"}
     # It is not behind the API: the public API URL comes from the template, like the sweeper's.
     assert audit["Environment"] == sweeper["Environment"]
     assert audit["Timeout"] <= 900  # Lambda's limit
@@ -462,3 +662,259 @@ def test_cors_of_a_hosted_site_without_site_url_is_the_distribution(template):
     evaluate_conditions(template["Conditions"], local)
     api = template["Resources"]["HttpApi"]["Properties"]
     assert resolve(api["CorsConfiguration"]["AllowOrigins"], local) == ["https://d111.cloudfront.net"]
+
+
+# ---------------------------------------------------------------- hygiene: logs, headers, URLs, floods
+
+
+def _local_values(template: dict[str, Any], **parameters: Any) -> Any:
+    """The template's expressions resolvable with these parameter values (defaults otherwise)."""
+    from local.intrinsics import LocalValues, evaluate_conditions
+    from local.samapp import parameter_values
+
+    issuer = "https://cognito-idp.ap-northeast-2.amazonaws.com/ap-northeast-2_Example"
+    overrides = {"JwtIssuer": issuer, "JwtAudience": "checkout", "SiteUrl": "https://shop.example.com"}
+    # As the offline stack reads them: every value a string (lists for list parameters).
+    params = parameter_values(template, overrides | {name: str(value) for name, value in parameters.items()})
+    local = LocalValues(
+        region="ap-northeast-2",
+        api_url="https://api.example.com",
+        parameters=params,
+        resources={lid: lid for lid in template["Resources"]},
+        attributes={("SiteDistribution", "DomainName"): "d111.cloudfront.net"},
+        stack_name="imp-checkout",
+    )
+    evaluate_conditions(template["Conditions"], local)
+    return local
+
+
+def test_every_log_group_expires_and_every_function_logs_into_its_own(template):
+    """No log is kept forever: every log group of the stack has the LogRetentionDays retention, and each
+    function's group (/aws/lambda/<function name>) exists before the function, so Lambda never creates
+    one of its own without a retention."""
+    from local.intrinsics import resolve
+
+    retention = template["Parameters"]["LogRetentionDays"]
+    assert retention["Default"] == 90 and 90 in retention["AllowedValues"]
+    groups = resources_of_type(template, "AWS::Logs::LogGroup")
+    for lid, group in groups.items():
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, lid
+        assert group["DeletionPolicy"] == group["UpdateReplacePolicy"] == "Delete", lid
+    local = _local_values(template)
+    names = {resolve(g["Properties"].get("LogGroupName"), local): lid for lid, g in groups.items()}
+    for lid, fn in _functions(template).items():
+        name = resolve(fn["Properties"]["FunctionName"], local)
+        assert name.startswith("imp-checkout-"), lid
+        group = names.get(f"/aws/lambda/{name}")
+        assert group is not None, f"{lid} has no log group /aws/lambda/{name}"
+        depends = fn.get("DependsOn") or []
+        assert group in ([depends] if isinstance(depends, str) else depends), f"{lid} must depend on {group}"
+        # Lambda's names are 64 characters at most: the stack name may have up to 51.
+        assert len(name.replace("imp-checkout", "x" * 51)) <= 64, lid
+    assert len(names) == len(groups)
+    api_logs = template["Resources"]["HttpApi"]["Properties"]["AccessLogSettings"]["DestinationArn"]
+    assert api_logs == {"Fn::GetAtt": ["HttpApiAccessLogs", "Arn"]} and "HttpApiAccessLogs" in groups
+
+
+def test_the_shops_records_survive_deleting_the_stack(template):
+    resources = template["Resources"]
+    for lid in ("OrdersTable", "PointsTable", "ProductsTable"):
+        assert resources[lid]["DeletionPolicy"] == resources[lid]["UpdateReplacePolicy"] == "Retain", lid
+    for lid in ("CartsTable", "IdempotencyTable"):
+        assert resources[lid]["DeletionPolicy"] == "Delete", lid
+
+
+def _csp(template: dict[str, Any], **parameters: Any) -> dict[str, list[str]]:
+    from local.intrinsics import resolve
+
+    config = template["Resources"]["SiteSecurityHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]
+    policy = config["SecurityHeadersConfig"]["ContentSecurityPolicy"]
+    assert policy["Override"] is True
+    text = resolve(policy["ContentSecurityPolicy"], _local_values(template, **parameters))
+    assert len(text) <= 1783, "CloudFront's limit for the header"
+    directives: dict[str, list[str]] = {}
+    for part in text.split(";"):
+        name, *sources = part.split()
+        assert name not in directives, name
+        directives[name] = sources
+    return directives
+
+
+def _origin(url: str) -> str:
+    parts = url.split("/")
+    return f"{parts[0]}//{parts[2]}"
+
+
+def test_site_sends_the_browser_security_headers(template):
+    resources = template["Resources"]
+    headers = resources["SiteSecurityHeaders"]
+    assert headers["Condition"] == "DeploySite"
+    behavior = resources["SiteDistribution"]["Properties"]["DistributionConfig"]["DefaultCacheBehavior"]
+    assert behavior["ResponseHeadersPolicyId"] == {"Ref": "SiteSecurityHeaders"}
+    assert not resources["SiteDistribution"]["Properties"]["DistributionConfig"].get("CacheBehaviors")
+    security = headers["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    hsts = security["StrictTransportSecurity"]
+    assert hsts["Override"] and hsts["IncludeSubdomains"] and hsts["AccessControlMaxAgeSec"] >= 31536000
+    assert security["FrameOptions"] == {"Override": True, "FrameOption": "DENY"}
+    assert security["ReferrerPolicy"] == {
+        "Override": True,
+        "ReferrerPolicy": "strict-origin-when-cross-origin",
+    }
+    assert security["ContentTypeOptions"] == {"Override": True}
+    csp = _csp(template)
+    assert csp["frame-ancestors"] == ["'none'"]
+    assert csp["default-src"] == ["'self'"]
+    assert csp["object-src"] == ["'none'"]
+    assert csp["base-uri"] == ["'self'"]
+    for name, sources in csp.items():
+        # Nothing over plain http, no source that allows any host.
+        assert not [s for s in sources if s.startswith("http:") or s in ("*", "https:", "http:")], name
+    assert "'unsafe-inline'" not in csp["script-src"]
+
+
+def test_the_content_security_policy_allows_what_the_page_loads(template):
+    """The page's own files, I'mport's SDK where the deploy tool points the page, the API and the sign-in
+    it calls, I'mport's payment window; Vue compiles the views' templates in the browser."""
+    from tools.deploy_site import IMP_SCRIPT_URL
+
+    index = (ROOT / "web" / "index.html").read_text(encoding="utf-8")
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", index, flags=re.S)
+    assert scripts, "index.html loads no script"
+    for attributes, body in scripts:
+        # No inline script: script-src needs no 'unsafe-inline'. Every file from the site itself.
+        assert not body.strip(), "an inline script in index.html"
+        (src,) = re.findall(r'\bsrc="([^"]+)"', attributes)
+        assert src.startswith("/") and not src.startswith("//"), src
+    for href in re.findall(r'<link\b[^>]*\bhref="([^"]+)"', index):
+        assert href.startswith(("/", "data:")) and not href.startswith("//"), href
+    # The page calls only the configured API (and, in development, the dev token URL): no other host.
+    for script in sorted((ROOT / "web" / "src").rglob("*.js")):
+        assert not re.findall(r"https?://", script.read_text(encoding="utf-8")), script
+    assert any("template:" in v.read_text(encoding="utf-8") for v in (ROOT / "web" / "src").rglob("*.js"))
+
+    csp = _csp(template)
+    assert csp["script-src"] == ["'self'", "'unsafe-eval'", _origin(IMP_SCRIPT_URL)]
+    config = (ROOT / "web" / "config.js").read_text(encoding="utf-8")
+    (sdk,) = re.findall(r'impScriptUrl:\s*"([^"]+)"', config)
+    assert _origin(sdk) in csp["script-src"]
+    for name in ("frame-src", "form-action"):
+        assert "https://*.iamport.kr" in csp[name], name
+    issuer = "https://cognito-idp.ap-northeast-2.amazonaws.com"
+    # Without a custom domain the API is one of this region's execute-api hosts.
+    assert csp["connect-src"] == [
+        "'self'",
+        "https://*.execute-api.ap-northeast-2.amazonaws.com",
+        issuer,
+        "https://*.iamport.kr",
+    ]
+    assert fnmatch.fnmatchcase(
+        "a1b2c3d4e5.execute-api.ap-northeast-2.amazonaws.com", csp["connect-src"][1][8:]
+    )
+    # With one, exactly its origin.
+    custom = _csp(template, PublicApiUrl="https://api.shop.example.com/v1")
+    assert custom["connect-src"] == ["'self'", "https://api.shop.example.com", issuer, "https://*.iamport.kr"]
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://api.iamport.kr", True),
+        ("https://api.iamport.kr/", True),
+        ("https://sandbox.example.com:8443/v1", True),
+        ("http://127.0.0.1:8090", True),
+        ("http://127.0.0.1", True),
+        ("http://localhost:8090/", True),
+        ("http://[::1]:8090", True),
+        ("http://api.iamport.kr", False),
+        ("http://host.docker.internal:8090", False),
+        ("http://127.0.0.1.example.com", False),
+        ("http://localhost.example.com:8090", False),
+        ("http://127.0.0.1@example.com", False),
+        ("http://127.0.0.1:8090@example.com", False),
+        ("http://10.0.0.5", False),
+        ("https://", False),
+        ("https:// api.iamport.kr", False),
+        ("ftp://api.iamport.kr", False),
+        ("api.iamport.kr", False),
+        ("", False),
+    ],
+)
+def test_iamport_base_url_is_https_except_on_this_machine(template, url, allowed):
+    """The I'mport credentials and token travel to IamportBaseUrl: CloudFormation refuses plain http
+    except to the loopback address, where the offline sandbox runs."""
+    spec = template["Parameters"]["IamportBaseUrl"]
+    pattern = spec["AllowedPattern"]
+    # CloudFormation matches the whole value (Java's String.matches).
+    assert bool(re.fullmatch(pattern, url)) is allowed
+    assert re.fullmatch(pattern, spec["Default"])
+
+
+def test_the_offline_stack_sets_an_iamport_url_the_template_accepts(template):
+    from local.stack import LocalUrls, local_parameter_overrides
+
+    urls = LocalUrls("http://127.0.0.1:3000", "http://127.0.0.1:4000", "http://127.0.0.1:8090")
+    overrides = local_parameter_overrides(template, urls)
+    assert overrides["IamportBaseUrl"] == urls.sandbox_url
+    assert re.fullmatch(template["Parameters"]["IamportBaseUrl"]["AllowedPattern"], urls.sandbox_url)
+
+
+def test_each_route_has_throttling_and_the_webhook_outlasts_order_creation(template):
+    """Per-route throttling on the stage: every route setting names a real route, routes that call
+    I'mport or write orders are limited below the default, and the webhook takes a larger burst than
+    order creation."""
+    api = template["Resources"]["HttpApi"]["Properties"]
+    default = api["DefaultRouteSettings"]
+    settings = api["RouteSettings"]
+    routes = {f"{method} {path}": lid for lid, method, path, _ in _routes(template)}
+    assert set(settings) <= set(routes), sorted(set(settings) - set(routes))
+    for limits in [default, *settings.values()]:
+        assert 0 < limits["ThrottlingRateLimit"] <= limits["ThrottlingBurstLimit"], limits
+    credentialed = {
+        lid
+        for lid, fn in _functions(template).items()
+        if {"Ref": "IamportCredentialsReadPolicy"} in fn["Properties"].get("Policies", [])
+    }
+    for key, lid in routes.items():
+        if lid in credentialed:
+            assert key in settings, f"{key} calls I'mport and has no throttling of its own"
+            assert settings[key]["ThrottlingRateLimit"] < default["ThrottlingRateLimit"], key
+    webhook, create = settings["POST /iamport/webhook"], settings["POST /orders"]
+    assert webhook["ThrottlingBurstLimit"] > create["ThrottlingBurstLimit"]
+    assert webhook["ThrottlingRateLimit"] > create["ThrottlingRateLimit"]
+
+
+@pytest.mark.parametrize(
+    ("function", "parameter", "default"),
+    [
+        ("WebhookFunction", "WebhookReservedConcurrency", 10),
+        ("ReconcileFunction", "SweeperReservedConcurrency", 2),
+    ],
+)
+def test_webhook_and_sweeper_have_concurrency_of_their_own(template, function, parameter, default):
+    """A flood on one route cannot starve the webhook or the sweeper of Lambda concurrency. The amounts
+    stay small: an account's unreserved concurrency must stay at 100 or more (of 1,000 by default)."""
+    from local.intrinsics import resolve
+
+    spec = template["Parameters"][parameter]
+    assert spec["Type"] == "Number" and spec["Default"] == default and spec["MinValue"] == 0
+    reserved = {
+        lid: fn["Properties"]["ReservedConcurrentExecutions"]
+        for lid, fn in _functions(template).items()
+        if "ReservedConcurrentExecutions" in fn["Properties"]
+    }
+    assert set(reserved) == {"WebhookFunction", "ReconcileFunction"}
+    assert (
+        sum(
+            template["Parameters"][p]["MaxValue"]
+            for p in ("WebhookReservedConcurrency", "SweeperReservedConcurrency")
+        )
+        <= 900
+    )
+    props = _functions(template)[function]["Properties"]
+    assert resolve({"x": props["ReservedConcurrentExecutions"]}, _local_values(template)) == {
+        "x": str(default)
+    }
+    # 0 reserves nothing (Lambda would read 0 as "never run").
+    assert (
+        resolve({"x": props["ReservedConcurrentExecutions"]}, _local_values(template, **{parameter: 0})) == {}
+    )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -18,7 +17,11 @@ from checkout.config import load_settings
 from checkout.errors import Unauthorized
 from checkout.services.results import Actor
 
-_GROUP_SEPARATORS = re.compile(r"[\s,]+")
+# The webhook allowlist's entries are separated by commas and/or whitespace.
+_ALLOWLIST_SEPARATORS = re.compile(r"[\s,]+")
+# How API Gateway's HTTP API hands an array claim to the function: one string, the items between
+# brackets, separated by single spaces ("[admin staff]", "[]" when empty).
+_FLATTENED_ARRAY = re.compile(r"\[(?:\S+(?: \S+)*)?\]")
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -43,26 +46,26 @@ def require_user_id(event: Mapping[str, Any]) -> str:
 
 
 def group_names(value: Any) -> frozenset[str]:
-    """The groups in a groups claim, whatever form it arrived in.
+    """The groups named by a groups claim, read in the two forms a claim really arrives in, and no other.
 
-    API Gateway HTTP API flattens array claims into a string such as `"[admin other]"`; identity
-    providers configured by hand often send `"admin,other"` or `"admin other"`; a JSON array string
-    `'["admin","other"]'` and a real list are accepted too."""
-    if value is None:
+    - An array claim (e.g. Cognito's `cognito:groups`) reaches the function flattened by API Gateway's
+      HTTP API into one string: `"[admin staff]"`, the items between brackets, separated by single
+      spaces. This is exact when group names hold no whitespace, as in Cognito, which refuses such
+      names; a provider allowing "x admin" as one group name would flatten it like `x` and `admin`.
+    - A list: the claim as issued, when the claims are handed over unflattened (tests, other adapters).
+      Each string item is one group, exactly as written.
+
+    Any other string is ONE group named exactly that: `"x,admin"` or `"admin staff"` is a single
+    group, never `admin`, so whoever may name a group cannot name themselves into the admin group.
+    Nothing is trimmed, split on commas or parsed as JSON (`'["admin"]'` is the group `"admin"`, with
+    its quotes). Anything else (numbers, objects, None) names no group."""
+    if isinstance(value, (list, tuple)):
+        return frozenset(item for item in value if isinstance(item, str) and item)
+    if not isinstance(value, str) or not value:
         return frozenset()
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return frozenset(str(v).strip() for v in value if str(v).strip())
-    text = str(value).strip()
-    if text.startswith("[") and text.endswith("]"):
-        try:
-            parsed = json.loads(text)
-        except ValueError:
-            text = text[1:-1]
-        else:
-            if isinstance(parsed, list):
-                return group_names(parsed)
-            text = text[1:-1]
-    return frozenset(part for part in _GROUP_SEPARATORS.split(text) if part)
+    if _FLATTENED_ARRAY.fullmatch(value):
+        return frozenset(item for item in value[1:-1].split(" ") if item)
+    return frozenset({value})
 
 
 def is_admin(claims: Mapping[str, Any] | None, *, groups_claim: str, admin_group: str) -> bool:
@@ -88,7 +91,7 @@ def parse_allowed_sources(raw: str | Iterable[str] | None) -> tuple[IPNetwork, .
     webhook."""
     if raw is None:
         return ()
-    entries = _GROUP_SEPARATORS.split(raw) if isinstance(raw, str) else list(raw)
+    entries = _ALLOWLIST_SEPARATORS.split(raw) if isinstance(raw, str) else list(raw)
     return tuple(ipaddress.ip_network(entry.strip(), strict=False) for entry in entries if entry.strip())
 
 

@@ -26,21 +26,86 @@ def _event(claims=None, source_ip="52.78.100.19", headers=None):
 @pytest.mark.parametrize(
     ("claim", "expected"),
     [
-        (["admin", "staff"], {"admin", "staff"}),
-        ("[admin staff]", {"admin", "staff"}),  # how HTTP API flattens an array claim
+        # How HTTP API hands an array claim to the function: items between brackets, single spaces.
+        ("[admin staff]", {"admin", "staff"}),
         ("[admin]", {"admin"}),
-        ('["admin","staff"]', {"admin", "staff"}),
-        ("admin,staff", {"admin", "staff"}),
-        ("admin, staff", {"admin", "staff"}),
-        ("admin staff", {"admin", "staff"}),
-        ("admin", {"admin"}),
         ("[]", set()),
+        # Items keep every character but the separating space.
+        ("[x,admin staff]", {"x,admin", "staff"}),
+        ('["admin"]', {'"admin"'}),
+        # The claim as issued (a list): each string item is one group, exactly.
+        (["admin", "staff"], {"admin", "staff"}),
+        (("admin",), {"admin"}),
+        (["x,admin", " admin", "admin "], {"x,admin", " admin", "admin "}),
+        (["admin", 7, None, ""], {"admin"}),
+        ([], set()),
+        # Any other string is one group named exactly that.
+        ("admin", {"admin"}),
+        ("x,admin", {"x,admin"}),
+        ("admin,staff", {"admin,staff"}),
+        ("admin staff", {"admin staff"}),
+        (" admin", {" admin"}),
+        ("[admin  staff]", {"[admin  staff]"}),  # not the flattened form (two spaces)
+        ("[admin\tstaff]", {"[admin\tstaff]"}),
+        ("[ admin]", {"[ admin]"}),
+        ("[admin", {"[admin"}),
         ("", set()),
+        # Not a claim form at all.
         (None, set()),
+        (7, set()),
+        ({"admin": True}, set()),
+        ({"admin"}, set()),
     ],
 )
-def test_group_claim_is_read_in_every_form_it_arrives_in(claim, expected):
+def test_group_claim_is_read_only_in_the_forms_it_really_arrives_in(claim, expected):
     assert group_names(claim) == expected
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "x,admin",  # a group whose name holds a comma
+        "admin,x",
+        "admin staff",  # a plain string is one group name, not a space-separated list
+        " admin",
+        "admin ",
+        '["admin"]',  # a JSON array in a string is not how any claim arrives
+        '["admin","staff"]',
+        "[x,admin]",
+        "[admin  staff]",
+        "[administrators]",
+        ["admins"],
+        [" admin"],
+        ["x,admin"],
+        "",
+        None,
+        [],
+    ],
+)
+def test_a_group_that_merely_mentions_the_admin_group_is_not_admin(claim):
+    assert not is_admin(
+        {"sub": "u1", "cognito:groups": claim}, groups_claim="cognito:groups", admin_group="admin"
+    )
+
+
+@pytest.mark.parametrize(
+    "claim", ["[admin]", "[staff admin]", "[admin staff]", "admin", ["admin"], ["staff", "admin"]]
+)
+def test_the_exact_admin_group_makes_an_admin(claim):
+    assert is_admin(
+        {"sub": "u1", "cognito:groups": claim}, groups_claim="cognito:groups", admin_group="admin"
+    )
+
+
+def test_the_local_authorizer_hands_over_array_claims_in_the_form_admin_is_read_from():
+    """The offline API flattens the token's claims the way HTTP API does: an admin token stays admin."""
+    from local.tokens import claim_strings
+
+    claims = claim_strings({"sub": "u1", "cognito:groups": ["staff", "admin"]})
+    assert claims["cognito:groups"] == "[staff admin]"
+    assert is_admin(claims, groups_claim="cognito:groups", admin_group="admin")
+    forged = claim_strings({"sub": "u1", "cognito:groups": ["x,admin"]})
+    assert not is_admin(forged, groups_claim="cognito:groups", admin_group="admin")
 
 
 def test_admin_needs_the_configured_group_in_the_configured_claim():
@@ -48,6 +113,7 @@ def test_admin_needs_the_configured_group_in_the_configured_claim():
     assert is_admin(claims, groups_claim="cognito:groups", admin_group="admin")
     assert not is_admin(claims, groups_claim="groups", admin_group="admin")
     assert not is_admin(claims, groups_claim="cognito:groups", admin_group="owner")
+    assert not is_admin(claims, groups_claim="cognito:groups", admin_group="")
     # A group whose name merely contains the admin group's name is not the admin group.
     assert not is_admin(
         {"cognito:groups": "[administrators]"}, groups_claim="cognito:groups", admin_group="admin"
