@@ -70,3 +70,37 @@ def test_a_body_that_is_not_a_json_object_is_malformed(text):
     with pytest.raises(BadRequest) as refused:
         json_object(text)
     assert refused.value.code == "malformed_body"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"quantity": ' + "9" * 5000 + "}",  # past Python's own 4300-digit limit: once a 500
+        '{"quantity": ' + "9" * 19 + "}",
+        '{"quantity": -' + "9" * 19 + "}",
+        '{"quantity": 1e999}',
+        '{"quantity": 1e18}',
+        '{"quantity": 0.' + "1" * 100 + "}",
+        '{"quantity": NaN}',
+        '{"quantity": Infinity}',
+        '{"lines": [{"quantity": ' + "9" * 50 + "}]}",
+    ],
+)
+def test_a_number_no_field_can_hold_is_a_400_not_a_crash(body):
+    from checkout.api.payloads import json_object
+    from checkout.errors import BadRequest
+
+    with pytest.raises(BadRequest) as refused:
+        json_object(body)
+    assert refused.value.status == 400 and refused.value.code in ("number_out_of_range", "malformed_body")
+
+
+def test_numbers_any_field_can_hold_still_parse():
+    from checkout.api.payloads import json_object
+
+    assert json_object('{"a": 999999999999999999, "b": -5, "c": 1.5, "d": 0}') == {
+        "a": 999_999_999_999_999_999,
+        "b": -5,
+        "c": 1.5,
+        "d": 0,
+    }
