@@ -74,7 +74,7 @@ test-e2e: setup chromium
 	$(PY) -m pytest -q tests/e2e
 
 run: setup
-	$(PY) -m local run
+	$(PY) -m local run $(if $(DEV_ADMIN),--dev-admin)
 
 token: $(VENV)/.installed
 	@$(PY) -m local token --sub $${SUB:-dev-user} $${ADMIN:+--admin}

@@ -68,7 +68,7 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run(_args: argparse.Namespace) -> int:
+def cmd_run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="[%(name)s] %(message)s")
     logging.getLogger("pynamodb").setLevel(logging.WARNING)  # its settings notice is not news
     stack = LocalStack(
@@ -79,6 +79,7 @@ def cmd_run(_args: argparse.Namespace) -> int:
         sweep_interval_s=_sweep_interval(),
         run_schedules=True,
         on_access=lambda line: print(f"[api] {line}", file=sys.stderr),
+        dev_admin=args.dev_admin or os.environ.get("LOCAL_DEV_ADMIN") == "1",
     )
     stopping = threading.Event()
 
@@ -123,7 +124,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="start the whole shop offline (make run)")
+    run = sub.add_parser("run", help="start the whole shop offline (make run)")
+    run.add_argument(
+        "--dev-admin",
+        action="store_true",
+        help="let the site's sign-in issue admin tokens too (also LOCAL_DEV_ADMIN=1)",
+    )
     token = sub.add_parser("token", help="print a development token for a user")
     token.add_argument("--sub", required=True, help="the user id (JWT sub)")
     token.add_argument("--admin", action="store_true", help="put the user in the admin group")

@@ -41,14 +41,24 @@ class SiteServer(ThreadingHTTPServer):
         self.web_dir = web_dir.resolve()
         self.config: dict[str, Any] = {}
         self.issuer: TokenIssuer | None = None
+        # Admin tokens only when the stack was started for it (`python -m local run --dev-admin`).
+        self.allow_admin = False
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
 
-    def configure(self, config: Mapping[str, Any], issuer: TokenIssuer | None) -> None:
+    def configure(
+        self, config: Mapping[str, Any], issuer: TokenIssuer | None, *, allow_admin: bool = False
+    ) -> None:
         self.config = dict(config)
         self.issuer = issuer
+        self.allow_admin = allow_admin
+
+    def own_origins(self) -> set[str]:
+        """The host:port forms under which this site's own page is served."""
+        port = self.server_address[1]
+        return {f"127.0.0.1:{port}", f"localhost:{port}"}
 
 
 class _SiteHandler(BaseHTTPRequestHandler):
@@ -125,6 +135,16 @@ class _SiteHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._error(404, "not_found", "no such endpoint")
             return
+        # Only the site's own page may sign in: another page the browser has open (or a DNS-rebinding
+        # name pointing here) sends another Host or Origin.
+        own = self.server.own_origins()
+        origin = (self.headers.get("origin") or "").strip().lower()
+        if (self.headers.get("host") or "").strip().lower() not in own or (
+            origin and origin not in {f"http://{o}" for o in own}
+        ):
+            self.close_connection = True
+            self._error(403, "forbidden_origin", "development tokens are issued to this site's own page only")
+            return
         raw_length = (self.headers.get("content-length") or "0").strip()
         length = int(raw_length) if raw_length.isdigit() else MAX_TOKEN_REQUEST_BYTES + 1
         if length > MAX_TOKEN_REQUEST_BYTES:
@@ -149,6 +169,14 @@ class _SiteHandler(BaseHTTPRequestHandler):
             return
         if not isinstance(admin, bool):
             self._error(422, "validation_failed", "admin must be true or false")
+            return
+        if admin and not self.server.allow_admin:
+            self._error(
+                403,
+                "admin_tokens_off",
+                "admin tokens are off: start the stack with `python -m local run --dev-admin` "
+                "(make run DEV_ADMIN=1), or use `make token ADMIN=1`",
+            )
             return
         self._json(200, {"token": self.server.issuer.issue(sub.strip(), admin=admin)})
 

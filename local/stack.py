@@ -224,6 +224,9 @@ class LocalStack:
     on_access: Callable[[str], None] | None = None
     seed_data: bool = True
     max_environments: int = 4
+    # The site's sign-in endpoint mints admin tokens too (never by default: anyone reaching it would be
+    # an admin of the offline shop).
+    dev_admin: bool = False
 
     # set by start()
     app: SamApp = field(init=False)
@@ -328,6 +331,7 @@ class LocalStack:
                 "devTokenUrl": "/_dev/token",
             },
             self.issuer,
+            allow_admin=self.dev_admin,
         )
         for server, name in ((api_server, "local-api"), (site, "local-site")):
             thread = threading.Thread(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import ipaddress
 import logging
 import signal
 import sys
@@ -45,9 +46,25 @@ def _accounts(specs: list[str]) -> list[Account]:
     return accounts
 
 
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if not is_loopback(args.host):
+        # Its control API (payments, cancels, clock, faults, accounts) has no authentication at all.
+        print(
+            f"warning: the sandbox is listening on {args.host}, beyond this machine: anyone who reaches "
+            "it can pay, cancel and change its clock and accounts through its unauthenticated control "
+            "API. Keep it on 127.0.0.1 unless that network is yours alone.",
+            file=sys.stderr,
+            flush=True,
+        )
     try:
         server = SandboxServer(
             port=args.port,

@@ -194,3 +194,16 @@ def test_an_unusable_state_file_is_one_clear_line_saying_what_to_do(tmp_path: Pa
     assert process.returncode == 1
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and str(state) in lines[0] and "delete it" in lines[0], stderr
+
+
+def test_the_cli_warns_before_listening_beyond_this_machine(capsys) -> None:
+    from sandbox.cli import is_loopback, main
+
+    assert (
+        is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("[::1]") and is_loopback("localhost")
+    )
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.0.2.1") and not is_loopback("shop.example")
+    # 192.0.2.1 (a documentation address) is not this machine's: the bind fails after the warning.
+    assert main(["--host", "192.0.2.1", "--port", "0"]) != 0
+    err = capsys.readouterr().err
+    assert "warning: the sandbox is listening on 192.0.2.1" in err and "unauthenticated" in err

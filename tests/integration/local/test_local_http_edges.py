@@ -43,7 +43,9 @@ def exchange(port: int, raw: bytes) -> list[tuple[int, dict[str, str], bytes]]:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SiteServer]:
     server = SiteServer("127.0.0.1", 0, WEB_DIR)
     key = SigningKey.load(tmp_path_factory.mktemp("site-jwt"))
-    server.configure({"apiBaseUrl": "http://127.0.0.1:1"}, TokenIssuer(key, "https://i.test", "aud"))
+    server.configure(
+        {"apiBaseUrl": "http://127.0.0.1:1"}, TokenIssuer(key, "https://i.test", "aud"), allow_admin=True
+    )
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
     try:
@@ -74,8 +76,9 @@ def test_a_refused_post_body_is_never_read_as_the_next_request(site: SiteServer)
 
 def test_a_post_body_refused_after_reading_keeps_the_connection_usable(site: SiteServer) -> None:
     body = b'{"sub": ""}'
+    host = f"127.0.0.1:{site.server_address[1]}".encode()
     raw = (
-        b"POST /_dev/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"POST /_dev/token HTTP/1.1\r\nHost: " + host + b"\r\nContent-Type: application/json\r\n"
         b"Content-Length: %d\r\n\r\n"
         % len(body)
         + body
@@ -100,3 +103,17 @@ def test_api_routes_any_method_like_api_gateway(fixture_api: Any, method: str) -
         port, f"{method} /public/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
     )
     assert status == 200 and json.loads(body)["event"]["requestContext"]["http"]["method"] == method
+
+
+def test_a_stack_started_for_it_mints_admin_tokens(site: SiteServer) -> None:
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{site.server_address[1]}/_dev/token",
+        data=json.dumps({"sub": "ops", "admin": True}).encode(),
+        method="POST",
+        headers={"content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        assert reply.status == 200 and json.loads(reply.read())["token"]

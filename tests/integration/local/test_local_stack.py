@@ -111,12 +111,34 @@ def test_site_serves_files_and_falls_back_to_index_for_app_routes(stack: LocalSt
 
 
 def test_dev_token_endpoint_issues_tokens_the_api_accepts(stack: LocalStack) -> None:
-    status, _, body = _call(f"{stack.web_url}/_dev/token", "POST", {"sub": "minji", "admin": True})
+    status, _, body = _call(f"{stack.web_url}/_dev/token", "POST", {"sub": "minji"})
     assert status == 200
     token = json.loads(body)["token"]
     spec = next(iter(stack.app.authorizers.values()))
     claims, _ = JwtVerifier(stack.issuer.key.jwks, spec.issuer, spec.audiences).verify(token)
-    assert claims["sub"] == "minji" and claims["cognito:groups"] == ["admin"]
+    assert claims["sub"] == "minji" and not claims.get("cognito:groups")
+
+
+def test_dev_token_endpoint_mints_no_admin_unless_the_stack_was_started_for_it(stack: LocalStack) -> None:
+    status, _, body = _call(f"{stack.web_url}/_dev/token", "POST", {"sub": "minji", "admin": True})
+    assert status == 403 and json.loads(body)["error"]["code"] == "admin_tokens_off"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://evil.example"},  # another page the browser has open
+        {"Origin": "http://127.0.0.1:1"},  # another local port
+        {"Host": "rebound.example"},  # a DNS-rebinding name pointing at this machine
+    ],
+)
+def test_dev_token_endpoint_answers_only_the_sites_own_page(
+    stack: LocalStack, headers: dict[str, str]
+) -> None:
+    status, _, body = _call(f"{stack.web_url}/_dev/token", "POST", {"sub": "minji"}, headers=headers)
+    assert status == 403 and json.loads(body)["error"]["code"] == "forbidden_origin"
+    own = stack.web_url.replace("127.0.0.1", "localhost")
+    assert _call(f"{stack.web_url}/_dev/token", "POST", {"sub": "minji"}, headers={"Origin": own})[0] == 200
 
 
 @pytest.mark.parametrize(
