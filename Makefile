@@ -18,6 +18,7 @@ VUE := web/vendor/vue.esm-browser.prod.js
 help:
 	@echo "make test   - install everything, run all test suites"
 	@echo "make run    - start DynamoDB Local, the local API, the I'mport sandbox and the site"
+	@echo "             (DEV_ADMIN=1: the site's sign-in issues admin tokens too)"
 	@echo "make token  - print a dev token (SUB=user, ADMIN=1 for an admin)"
 	@echo "make audit  - settlement audit against the running offline stack (SINCE=/UNTIL= ISO times)"
 	@echo "make bench  - cold-start and latency figures of the offline stack (bench/README.md)"

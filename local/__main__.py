@@ -49,6 +49,12 @@ def _sweep_interval() -> float | None:
     return value
 
 
+def dev_admin_enabled(flag: bool) -> bool:
+    """Whether the site's sign-in may issue admin tokens: only when asked for on the command line
+    (`--dev-admin`) or with LOCAL_DEV_ADMIN=1 (true/yes also read as on); anything else is off."""
+    return flag or os.environ.get("LOCAL_DEV_ADMIN", "").strip().lower() in ("1", "true", "yes")
+
+
 def _data_dir() -> pathlib.Path:
     return pathlib.Path(os.environ.get("LOCAL_DATA_DIR") or DATA_DIR)
 
@@ -79,7 +85,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         sweep_interval_s=_sweep_interval(),
         run_schedules=True,
         on_access=lambda line: print(f"[api] {line}", file=sys.stderr),
-        dev_admin=args.dev_admin or os.environ.get("LOCAL_DEV_ADMIN") == "1",
+        dev_admin=dev_admin_enabled(args.dev_admin),
     )
     stopping = threading.Event()
 
@@ -93,6 +99,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         seeded = stack.seeded
         schedules = ", ".join(stack.scheduler.describe() if stack.scheduler else []) or "none"
+        sign_in = (
+            "buyers and ADMINS (--dev-admin: anyone who can open the site can be an admin)"
+            if stack.dev_admin
+            else "buyers only (admin tokens: make token ADMIN=1, or run with --dev-admin)"
+        )
         print(
             f"""
   site            {stack.web_url}
@@ -102,6 +113,8 @@ def cmd_run(args: argparse.Namespace) -> int:
   schedules       {schedules}
   sample data     {seeded.products_loaded if seeded else 0} products loaded, \
 {seeded.points_granted if seeded else 0} welcome points granted to {DEMO_USER}
+
+  site sign-in    {sign_in}
 
   dev token for {DEMO_USER} (Authorization: Bearer ...):
 {stack.token_for(DEMO_USER)}

@@ -19,6 +19,10 @@ from dataclasses import dataclass, field
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DEFAULT_HOME = ROOT / ".cache" / "dynamodb-local"
+# DynamoDB Local answers CORS for any origin unless told otherwise, so any web page open in the
+# developer's browser could read and change the local tables. Nothing here needs a browser to reach it:
+# its CORS allow-list names only an origin that can never exist (`.invalid` never resolves).
+NO_BROWSER_ORIGIN = "http://dynamodb-local.invalid"
 
 
 class DynamoDBLocalError(RuntimeError):
@@ -56,20 +60,25 @@ class DynamoDBLocal:
             )
         if not self.port:
             self.port = free_port()
+        if self.data_dir is None:
+            storage = ["-inMemory"]
+        else:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            storage = ["-dbPath", str(self.data_dir)]
         args = [
             java,
             f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
             "-jar",
             str(jar),
+            *storage,
             "-sharedDb",
+            # An offline tool stays offline: no usage reports to AWS, no browser page reaching in.
+            "-disableTelemetry",
+            "-cors",
+            NO_BROWSER_ORIGIN,
             "-port",
             str(self.port),
         ]
-        if self.data_dir is None:
-            args.insert(-3, "-inMemory")
-        else:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            args[-3:-3] = ["-dbPath", str(self.data_dir)]
         self.process = subprocess.Popen(
             args, cwd=jar.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )

@@ -153,7 +153,7 @@ class _SiteHandler(BaseHTTPRequestHandler):
             return
         try:
             payload = json.loads(self.rfile.read(length) or b"null")
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past the parser's depth
             self._error(400, "invalid_json", 'the body must be JSON: {"sub": "...", "admin": false}')
             return
         if not isinstance(payload, dict):

@@ -35,6 +35,7 @@ for _path in (ROOT, ROOT / "shared"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
+from checkout.api.payloads import MAX_BODY_BYTES, MAX_NUMBER_DIGITS  # noqa: E402
 from checkout.domain.points import LedgerKind  # noqa: E402
 from checkout.domain.status import OrderStatus  # noqa: E402
 from checkout.inputs import CompletePaymentInput, PayMethod, WebhookInput  # noqa: E402
@@ -231,9 +232,12 @@ IDEMPOTENCY_KEY = {
     "description": "A retry with the same key returns the first attempt's result (a UUID is fine).",
     "schema": {"type": "string", "pattern": "^[\\x21-\\x2b\\x2d-\\x7e]{1,128}$"},
 }
+BODY_TOO_LARGE = f"body_too_large: the body is over {MAX_BODY_BYTES // 1024} KiB"
 # What the resolver answers for what Powertools validates (checkout.api.resolver).
 JSON_BODY_ERRORS = {
-    400: "malformed_body: the body is not valid JSON",
+    400: "malformed_body: the body is not valid JSON (or is nested too deeply); number_out_of_range: a "
+    f"number of more than {MAX_NUMBER_DIGITS} digits, or not finite",
+    413: BODY_TOO_LARGE,
     415: "unsupported_media_type: send application/json",
     422: "validation_failed: `error.details` names each invalid field",
 }
@@ -331,8 +335,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         description="JSON or a form, as set in the PortOne console; heard only from WEBHOOK_ALLOWED_IPS. "
         "I'mport resends on 5xx only.",
         errors={
-            400: "empty_body or malformed_body",
+            400: "empty_body, malformed_body or number_out_of_range",
             403: "source_not_allowed",
+            413: BODY_TOO_LARGE,
             422: "validation_failed: imp_uid, merchant_uid or status is missing or malformed",
             502: "payment_gateway_unavailable: resend later",
             503: "store_unavailable, or the order is busy: resend later",

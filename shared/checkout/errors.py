@@ -23,6 +23,13 @@ class BadRequest(CheckoutError):
     code = "bad_request"
 
 
+class PayloadTooLarge(CheckoutError):
+    """The request body is larger than any request of the API can be."""
+
+    status = 413
+    code = "body_too_large"
+
+
 class ValidationFailed(CheckoutError):
     status = 422
     code = "validation_failed"

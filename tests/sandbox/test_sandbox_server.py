@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -207,3 +208,40 @@ def test_the_cli_warns_before_listening_beyond_this_machine(capsys) -> None:
     assert main(["--host", "192.0.2.1", "--port", "0"]) != 0
     err = capsys.readouterr().err
     assert "warning: the sandbox is listening on 192.0.2.1" in err and "unauthenticated" in err
+
+
+def _this_machines_network_address() -> str | None:
+    """An address of this machine that is not loopback (the route out), or None without a network."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # UDP: nothing is sent
+        except OSError:
+            return None
+        address = str(probe.getsockname()[0])
+    kind = ipaddress.ip_address(address)
+    return None if kind.is_loopback or kind.is_unspecified else address
+
+
+@pytest.mark.parametrize("host", [None, "127.0.0.1", "localhost"])
+def test_the_cli_listens_on_loopback_by_default_and_warns_of_nothing_there(host: str | None) -> None:
+    from sandbox.cli import is_loopback, parse_args
+
+    assert parse_args([]).host == "127.0.0.1"
+    process = start_cli("--port", "0", *(("--host", host) if host else ()))
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        found = re.search(r"http://([^\s:]+):(\d+)", banner)
+        assert found and is_loopback(found.group(1)), banner
+        # Not reachable from the network: the machine's own network address finds nothing there.
+        network = _this_machines_network_address()
+        if network is not None:
+            with pytest.raises(OSError), socket.create_connection((network, int(found.group(2))), timeout=1):
+                pass
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.stderr is not None
+    assert "warning" not in process.stderr.read()

@@ -12,25 +12,19 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from checkout.api.headers import header
-from checkout.errors import BadRequest
+from checkout.errors import BadRequest, PayloadTooLarge
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 
 
-def body_text(event: Mapping[str, Any]) -> str:
-    raw = event.get("body") or ""
-    if not event.get("isBase64Encoded"):
-        return raw
-    try:
-        data = base64.b64decode(raw, validate=True)
-    except (binascii.Error, ValueError):
-        raise BadRequest("The request body is not valid base64.", code="malformed_body") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadRequest("The request body is not valid UTF-8 text.", code="malformed_body") from None
-
+# The largest request the API serves is a refund of 100 lines, about 10 kB of JSON; 64 KiB leaves room
+# for whitespace and escaped text while keeping what one request can make a function read and hold small.
+MAX_BODY_BYTES = 64 * 1024
+# Every body is at most three levels deep (a refund's lines); nothing legitimate comes near this.
+MAX_DEPTH = 16
+# I'mport's notification is three or four fields; a form with more than this is not one.
+MAX_FORM_FIELDS = 100
 
 # Every number in a request is money (integer KRW), a quantity or a count: 18 digits is beyond any of
 # them. Longer ones are refused while parsing, before Python's own limit on integer text (4300 digits)
@@ -39,16 +33,51 @@ MAX_NUMBER_DIGITS = 18
 MAX_NUMBER_TEXT = 40
 
 
+def _too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+
+
+def check_body_size(text: str) -> None:
+    """Refuse a body over MAX_BODY_BYTES of UTF-8 (counted in characters first, which is cheaper and
+    never more than the bytes)."""
+    if len(text) > MAX_BODY_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
+        raise _too_large()
+
+
+def body_text(event: Mapping[str, Any]) -> str:
+    raw = event.get("body") or ""
+    if not event.get("isBase64Encoded"):
+        check_body_size(raw)
+        return raw
+    # Base64 is 4 characters for every 3 bytes: refuse before decoding what could only be too large.
+    if len(raw) > (MAX_BODY_BYTES + 2) // 3 * 4 + 4:
+        raise _too_large()
+    try:
+        data = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest("The request body is not valid base64.", code="malformed_body") from None
+    if len(data) > MAX_BODY_BYTES:
+        raise _too_large()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("The request body is not valid UTF-8 text.", code="malformed_body") from None
+
+
+def _out_of_range() -> BadRequest:
+    return BadRequest("A number in the request body is too large.", code="number_out_of_range")
+
+
 def _bounded_int(text: str) -> int:
     if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
-        raise BadRequest("A number in the request body is too large.", code="number_out_of_range")
+        raise _out_of_range()
     return int(text)
 
 
 def _bounded_float(text: str) -> float:
     value = float(text) if len(text) <= MAX_NUMBER_TEXT else math.inf
     if not math.isfinite(value) or abs(value) >= 10**MAX_NUMBER_DIGITS:
-        raise BadRequest("A number in the request body is too large.", code="number_out_of_range")
+        raise _out_of_range()
     return value
 
 
@@ -56,21 +85,43 @@ def _no_constant(name: str) -> Any:
     raise BadRequest(f"{name} is not a JSON number.", code="malformed_body")
 
 
+def _depth_within(data: Any, limit: int) -> bool:
+    """Whether no object or array lies more than `limit` levels deep (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return False
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return True
+
+
+def _too_deep() -> BadRequest:
+    return BadRequest("The request body is nested too deeply.", code="malformed_body")
+
+
 def json_object(text: str) -> dict[str, Any]:
     """A request body that must be a JSON object (ValueError if it is not JSON at all).
 
     Anything else is refused here, before validation: Powertools would read a JSON array as the object
     inside it (its field normalisation takes a list's first element), so `[{"reason": "x"}]` would pass
-    as a refund. A body nested deeper than the parser's recursion limit is refused, not a crash, and so
-    is a number no field can hold (thousands of digits, 1e999, NaN, Infinity): a 400, never a 500."""
+    as a refund. Every refusal is ours, raised while parsing, so it is a clean 4xx and never a 500:
+    a body over MAX_BODY_BYTES (413), a number no field can hold (more than 18 digits, 1e999, NaN,
+    Infinity) and nesting deeper than MAX_DEPTH (both 400)."""
+    check_body_size(text)
     try:
         data = json.loads(
             text, parse_int=_bounded_int, parse_float=_bounded_float, parse_constant=_no_constant
         )
     except RecursionError:
-        raise BadRequest("The request body is nested too deeply.", code="malformed_body") from None
+        raise _too_deep() from None
     if not isinstance(data, dict):
         raise BadRequest("The request body must be a JSON object.", code="malformed_body")
+    if not _depth_within(data, MAX_DEPTH):
+        raise _too_deep()
     return data
 
 
@@ -95,7 +146,14 @@ def form_or_json_fields(event: Mapping[str, Any]) -> dict[str, str]:
             for k, v in data.items()
             if v is not None and not isinstance(v, (dict, list))
         }
-    fields = parse_qs(text, keep_blank_values=True) if media_type == FORM or "=" in text else {}
+    try:
+        fields = (
+            parse_qs(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+            if media_type == FORM or "=" in text
+            else {}
+        )
+    except ValueError:  # more fields than any notification has
+        raise BadRequest("The request body has too many fields.", code="malformed_body") from None
     if not fields:
         raise BadRequest("The request body is neither JSON nor a form.", code="malformed_body")
     # A repeated key keeps its first value; I'mport never repeats one.

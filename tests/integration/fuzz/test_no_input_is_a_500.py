@@ -305,6 +305,69 @@ WRONG_FOR_INT = [-1, 0, 1.5, 2**64, -(2**63), "100", "1", True, False, None, [],
 WRONG_FOR_STR = [1, 0, -1, 1.5, 2**64, True, None, [], {}, ["x"], {"x": "y"}]
 
 
+FORM = "application/x-www-form-urlencoded"
+ONE_MB = "x" * 1_000_000
+DEEP_OBJECTS = b'{"a": ' * 10_000 + b"1" + b"}" * 10_000
+
+# Raw JSON values that fit no field: numbers Python cannot read back or that are not finite (a 5000-digit
+# integer was a 500 on every route with a body), and values too long or too deep for any request.
+MONSTERS: list[tuple[str, bytes]] = [
+    ("5000-digits", b"9" * 5000),
+    ("minus-5000-digits", b"-" + b"9" * 5000),
+    ("19-digits", b"1" + b"0" * 18),
+    ("1e999", b"1e999"),
+    ("minus-1e999", b"-1e999"),
+    ("huge-exponent", b"1e" + b"9" * 5000),
+    ("long-fraction", b"0." + b"1" * 5000),
+    ("NaN", b"NaN"),
+    ("Infinity", b"Infinity"),
+    ("minus-Infinity", b"-Infinity"),
+    ("one-mb-string", as_json(ONE_MB)),
+    ("10k-deep-objects", DEEP_OBJECTS),
+    ("10k-deep-arrays", b"[" * 10_000 + b"]" * 10_000),
+]
+_SLOT = "@@monster@@"
+
+
+def with_raw(base: dict[str, Any], path: str, raw: bytes) -> bytes:
+    """`base` as JSON with the dotted `path` (list items by index) holding the raw JSON text `raw`."""
+    out = json.loads(json.dumps(base))
+    *parents, last = path.split(".")
+    node: Any = out
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+    if isinstance(node, list):
+        node[int(last)] = _SLOT
+    else:
+        node[last] = _SLOT
+    text = json.dumps(out, ensure_ascii=False).encode()
+    return text.replace(json.dumps(_SLOT).encode(), raw)
+
+
+def monster_places(route: ApiRoute) -> list[str]:
+    """Where each route's body carries a value: its well-formed body's fields and the numbers it reads."""
+    places = {
+        "PUT /cart/items/{product_id}": ["quantity"],
+        "POST /orders": ["points_to_use", "pay_method", "buyer.name", "shipping_notice"],
+        "POST /orders/{merchant_uid}/refund": ["reason", "lines.0.quantity", "refund_account.number"],
+        "POST /payments/complete": ["imp_uid", "merchant_uid"],
+        "POST /iamport/webhook": ["imp_uid", "merchant_uid", "status"],
+    }
+    return places.get(route.key, [])
+
+
+def monster_base(shop: Shop, route: ApiRoute) -> dict[str, Any]:
+    """The route's well-formed body, with the parents of every place that needs one."""
+    fields = FIELDS[route.key]
+    assert fields.valid_body is not None
+    base = json.loads(json.dumps(fields.valid_body(shop)))
+    if route.key == "POST /orders/{merchant_uid}/refund":
+        line = shop.paid_order["lines"][0]
+        base["lines"] = [{"product_id": line["product_id"], "quantity": 1}]
+        base["refund_account"] = {"holder": "홍길동", "bank": "004", "number": "123456-78-901234"}
+    return base
+
+
 def body_fault_bodies() -> list[tuple[str, bytes, str | None]]:
     """(label, body, content type) bodies that are not a JSON object, for every route."""
     deep = b"[" * 100_000 + b"]" * 100_000
@@ -335,6 +398,23 @@ def body_fault_bodies() -> list[tuple[str, bytes, str | None]]:
             b'{"lines": [{"product_id": "x", "quantity": ' + b"9" * 5000 + b"}]}",
             "application/json",
         ),
+        # Bodies no request of the API can be: 10,000 levels deep, a 1 MB string, megabytes of JSON.
+        ("deep-objects-10k", DEEP_OBJECTS, "application/json"),
+        (
+            "deep-arrays-10k-in-object",
+            b'{"lines": ' + b"[" * 10_000 + b"]" * 10_000 + b"}",
+            "application/json",
+        ),
+        ("one-mb-string", as_json({"reason": ONE_MB}), "application/json"),
+        ("one-mb-key", as_json({ONE_MB: 1}), "application/json"),
+        ("two-mb-of-whitespace", b'{"quantity": 1' + b" " * 2_000_000 + b"}", "application/json"),
+        ("hundred-thousand-keys", as_json({f"k{i}": i for i in range(100_000)}), "application/json"),
+        ("huge-exponent", b'{"quantity": 1e' + b"9" * 5000 + b"}", "application/json"),
+        ("tiny-float-long-text", b'{"quantity": 0.' + b"0" * 5000 + b"1}", "application/json"),
+        ("nan-in-array", b'{"lines": [NaN, Infinity]}', "application/json"),
+        ("form-5000-digits", b"quantity=" + b"9" * 5000 + b"&imp_uid=" + b"9" * 5000, FORM),
+        ("form-one-mb-value", b"reason=" + b"x" * 1_000_000, FORM),
+        ("form-many-fields", b"a=1&" * 50_000, FORM),
         ("json-true", b"true", "application/json"),
         ("json-null", b"null", "application/json"),
         ("nested-junk", as_json({"a": {"b": [{"c": [None, {}, [], "d"]}]}}), "application/json"),
@@ -374,6 +454,9 @@ def query_faults(route: ApiRoute) -> list[tuple[str, str]]:
         ("limit-float", "limit=1.5"),
         ("limit-huge", "limit=18446744073709551616"),
         ("limit-1e309", "limit=1e309"),
+        ("limit-5000-digits", "limit=" + "9" * 5000),
+        ("limit-nan", "limit=NaN"),
+        ("limit-infinity", "limit=-Infinity"),
         ("limit-over-page", "limit=100000"),
         ("limit-empty", "limit="),
         ("limit-twice", "limit=1&limit=2"),
@@ -410,6 +493,11 @@ def redirect_queries(shop: Shop) -> list[tuple[str, str]]:
         ("redirect-blank-merchant-uid", "merchant_uid=%20%20"),
         ("redirect-emoji-merchant-uid", "merchant_uid=" + encode_segment("🙂")),
         ("redirect-unknown-order", "merchant_uid=fuzz-no-such-order&imp_uid=" + paid_imp_uid),
+        # The redirect's query read as numbers nowhere: values no field can hold are refused as text.
+        ("redirect-5000-digit-merchant-uid", "merchant_uid=" + "9" * 5000),
+        ("redirect-5000-digit-imp-uid", f"merchant_uid={ready}&imp_uid=" + "9" * 5000),
+        ("redirect-1e999-imp-uid", f"merchant_uid={ready}&imp_uid=1e999&imp_success=NaN"),
+        ("redirect-5000-digit-window-fields", f"merchant_uid={ready}&imp_success=" + "9" * 5000),
         (
             "redirect-window-junk",
             f"merchant_uid={paid}&imp_uid={paid_imp_uid}&imp_success=maybe&error_code=%00&error_msg="
@@ -776,6 +864,24 @@ def table_cases(shop: Shop, route: ApiRoute) -> list[tuple[str, Request]]:
             ]
             for label, wrapped_body in wrapped:
                 add(f"body:valid-{label}", caller=fields.caller, path=path, body=as_json(wrapped_body))
+    # Each place of a well-formed body holding a value no field can hold, sent by the caller and to the
+    # path where a wrongly accepted request would change something; the webhook's form as well.
+    if fields and fields.valid_body is not None:
+        base = monster_base(shop, route)
+        for place in monster_places(route):
+            for label, raw in MONSTERS:
+                add(
+                    f"monster:{place}={label}",
+                    caller=fields.caller,
+                    path=path,
+                    body=with_raw(base, place, raw),
+                )
+    if route.key == "POST /iamport/webhook":
+        note = {"imp_uid": "imp_fuzz0000", "merchant_uid": shop.ready_order["merchant_uid"], "status": "paid"}
+        for name in note:
+            for label, value in [("5000-digits", "9" * 5000), ("1e999", "1e999"), ("one-mb", ONE_MB)]:
+                form = urllib.parse.urlencode({**note, name: value}).encode()
+                add(f"monster:form:{name}={label}", path=path, body=form, content_type=FORM)
     # Odd path parameters, with a well-formed body.
     valid = fields.valid_body(shop) if fields and fields.valid_body else None
     for name in route.parameters:
@@ -1017,8 +1123,10 @@ def send_and_judge(shop: Shop, route: ApiRoute, request: Request) -> list[str]:
 DEEP = b"[" * 100_000 + b"]" * 100_000
 
 
+# 100,000 levels (200 kB) are refused for their size (413); 10,000 levels (60 kB, in MONSTERS) reach the
+# parser and are refused for their depth (400).
 @pytest.mark.parametrize("route_key", NESTED_BODY_ROUTES)
-def test_a_deeply_nested_json_body_is_a_400_not_a_500(shop: Shop, route_key: str) -> None:
+def test_a_deeply_nested_json_body_is_a_4xx_not_a_500(shop: Shop, route_key: str) -> None:
     route = route_by_key(route_key)
     fields = FIELDS[route_key]
     request = make_request(
@@ -1030,6 +1138,36 @@ def test_a_deeply_nested_json_body_is_a_400_not_a_500(shop: Shop, route_key: str
         content_type="application/json",
     )
     assert not send_and_judge(shop, route, request)
+
+
+@pytest.mark.parametrize("route_key", NESTED_BODY_ROUTES)
+@pytest.mark.parametrize(
+    "label", ["5000-digits", "1e999", "NaN", "10k-deep-objects", "one-mb-string"], ids=lambda x: x
+)
+def test_a_value_no_field_can_hold_is_a_4xx_not_a_500_on_every_route_with_a_body(
+    shop: Shop, route_key: str, label: str
+) -> None:
+    """Each route's well-formed body, sent by the caller and to the path where it would change
+    something, with its first value replaced by one no field can hold."""
+    route = route_by_key(route_key)
+    fields = FIELDS[route_key]
+    raw = dict(MONSTERS)[label]
+    place = monster_places(route)[0]
+    request = make_request(
+        shop,
+        route,
+        caller=fields.caller,
+        path=fields.path(shop),
+        body=with_raw(monster_base(shop, route), place, raw),
+    )
+    seen = len(shop.log.errors())
+    before = shop.tables.snapshot()
+    reply = shop.client.send(request)
+    after = shop.tables.snapshot()
+    assert 400 <= reply.status < 500, reply.describe()
+    assert not reply_problems(route, request, reply), reply.describe()
+    assert_no_changes(before, after, request.describe())
+    assert not shop.log.errors_after(seen), "a refusal of ours leaves no error in the logs"
 
 
 @dataclass

@@ -117,3 +117,83 @@ def test_a_stack_started_for_it_mints_admin_tokens(site: SiteServer) -> None:
     )
     with urllib.request.urlopen(request, timeout=10) as reply:
         assert reply.status == 200 and json.loads(reply.read())["token"]
+
+
+def _sign_in_raw(
+    site: SiteServer, body: bytes, *, host: bytes | None = None, origin: bytes | None = None
+) -> Any:
+    port = site.server_address[1]
+    head = b"POST /_dev/token HTTP/1.1\r\nContent-Type: application/json\r\nConnection: close\r\n"
+    if host is not None:
+        head += b"Host: " + host + b"\r\n"
+    if origin is not None:
+        head += b"Origin: " + origin + b"\r\n"
+    [(status, _, reply)] = exchange(port, head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    return status, json.loads(reply)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 2000 + b"]" * 2000,  # deeper than the parser goes: once a dropped connection
+        b'{"sub": "a", "admin": NaN}',
+        b'{"sub": ' + b"9" * 4000 + b"}",
+        b'{"sub": "\xff"}',
+        b'{"sub": "a",',
+    ],
+    ids=["deep", "nan", "long-number", "not-utf8", "truncated"],
+)
+def test_a_sign_in_body_that_is_not_usable_json_is_a_4xx_json_error(site: SiteServer, body: bytes) -> None:
+    own = f"127.0.0.1:{site.server_address[1]}".encode()
+    status, reply = _sign_in_raw(site, body, host=own)
+    assert status in (400, 422) and reply["error"]["code"] in ("invalid_json", "validation_failed")
+    # The server is still there for the next caller.
+    assert _sign_in_raw(site, b'{"sub": "after"}', host=own)[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("host", "origin"),
+    [
+        (None, None),  # no Host at all
+        (b"127.0.0.1", None),  # the right address on another port (80)
+        (b"shop.example", None),  # a DNS-rebinding name pointing at this machine
+        (b"127.0.0.1:{port}", b"null"),  # a sandboxed frame or a file:// page
+        (b"127.0.0.1:{port}", b"http://127.0.0.1:{port}.evil.example"),
+        (b"127.0.0.1:{port}", b"https://127.0.0.1:{port}"),  # another scheme is another origin
+    ],
+)
+def test_the_sign_in_answers_no_other_host_or_origin(
+    site: SiteServer, host: bytes | None, origin: bytes | None
+) -> None:
+    port = str(site.server_address[1]).encode()
+    status, reply = _sign_in_raw(
+        site,
+        b'{"sub": "minji"}',
+        host=host.replace(b"{port}", port) if host else None,
+        origin=origin.replace(b"{port}", port) if origin else None,
+    )
+    assert status == 403 and reply["error"]["code"] == "forbidden_origin"
+
+
+def test_the_sign_in_answers_its_own_page_under_either_loopback_name(site: SiteServer) -> None:
+    port = str(site.server_address[1]).encode()
+    for name in (b"127.0.0.1", b"localhost", b"LOCALHOST"):
+        own = name + b":" + port
+        status, reply = _sign_in_raw(site, b'{"sub": "minji"}', host=own, origin=b"http://" + own)
+        assert status == 200 and reply["token"]
+
+
+def test_a_site_not_started_for_it_mints_no_admin_token(tmp_path: pathlib.Path) -> None:
+    server = SiteServer("127.0.0.1", 0, WEB_DIR)
+    server.configure({}, TokenIssuer(SigningKey.load(tmp_path), "https://i.test", "aud"))  # the default
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    try:
+        own = f"127.0.0.1:{server.server_address[1]}".encode()
+        status, reply = _sign_in_raw(server, b'{"sub": "ops", "admin": true}', host=own)
+        assert status == 403 and reply["error"]["code"] == "admin_tokens_off"
+        assert "--dev-admin" in reply["error"]["message"]
+        assert _sign_in_raw(server, b'{"sub": "ops", "admin": false}', host=own)[0] == 200
+    finally:
+        server.shutdown()
+        server.server_close()

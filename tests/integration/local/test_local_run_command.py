@@ -4,6 +4,7 @@ token work, the site's /config.js points at them, Ctrl-C stops everything, and a
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import pathlib
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from typing import Any
 
@@ -28,11 +30,12 @@ START_TIMEOUT_S = 120  # DynamoDB Local's JVM and the first imports on a busy 2-
 
 
 class RunningCommand:
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], *args: str) -> None:
+        inherited = {k: v for k, v in os.environ.items() if k != "LOCAL_DEV_ADMIN"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "local", "run"],
+            [sys.executable, "-m", "local", "run", *args],
             cwd=ROOT,
-            env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
+            env={**inherited, **env, "PYTHONUNBUFFERED": "1"},
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -95,6 +98,20 @@ def http(url: str, body: Any = None, token: str | None = None) -> tuple[int, byt
         return reply.status, reply.read()
 
 
+def sign_in(web: str, sub: str, *, admin: bool) -> tuple[int, dict[str, Any]]:
+    """The site's development sign-in, as its own page calls it."""
+    request = urllib.request.Request(
+        f"{web}/_dev/token",
+        data=json.dumps({"sub": sub, "admin": admin}).encode(),
+        headers={"Content-Type": "application/json", "Origin": web},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.loads(refused.read())
+
+
 def accepts_connections(url: str) -> bool:
     host, port = url.removeprefix("http://").split(":")
     try:
@@ -115,6 +132,30 @@ def test_default_ports_are_3000_4000_and_8090(monkeypatch: pytest.MonkeyPatch) -
     )
 
 
+@pytest.mark.parametrize(
+    ("flag", "env", "on"),
+    [
+        (False, None, False),
+        (False, "", False),
+        (False, "0", False),
+        (False, "no", False),
+        (False, "admin", False),
+        (False, "1", True),
+        (False, " TRUE ", True),
+        (False, "yes", True),
+        (True, None, True),
+    ],
+)
+def test_admin_tokens_from_the_site_only_when_the_run_asks_for_them(
+    monkeypatch: pytest.MonkeyPatch, flag: bool, env: str | None, on: bool
+) -> None:
+    if env is None:
+        monkeypatch.delenv("LOCAL_DEV_ADMIN", raising=False)
+    else:
+        monkeypatch.setenv("LOCAL_DEV_ADMIN", env)
+    assert cli.dev_admin_enabled(flag) is on
+
+
 def test_run_prints_working_urls_and_token_stops_on_ctrl_c_and_keeps_data(tmp_path: pathlib.Path) -> None:
     ports = {"API_PORT": free_port(), "WEB_PORT": free_port(), "SANDBOX_PORT": free_port()}
     env = {name: str(port) for name, port in ports.items()} | {"LOCAL_DATA_DIR": str(tmp_path)}
@@ -127,6 +168,11 @@ def test_run_prints_working_urls_and_token_stops_on_ctrl_c_and_keeps_data(tmp_pa
         assert "merchant imp00000000, key sandbox-key / sandbox-secret" in shown["text"]
         assert f"(data in {tmp_path / 'ddb'})" in shown["text"]
         assert shown["sample"] != "0"  # the catalog is loaded into empty tables
+        # Started without --dev-admin: the site's sign-in issues buyers' tokens only, and says so.
+        assert "site sign-in    buyers only" in shown["text"]
+        assert sign_in(web, "minji", admin=False)[0] == 200
+        status, refused = sign_in(web, "minji", admin=True)
+        assert status == 403 and refused["error"]["code"] == "admin_tokens_off"
 
         status, body = http(f"{api}/points", token=shown["token"])
         assert status == 200 and json.loads(body)["available"] > 0  # the demo user's welcome points
@@ -149,10 +195,17 @@ def test_run_prints_working_urls_and_token_stops_on_ctrl_c_and_keeps_data(tmp_pa
     finally:
         first.kill()
 
-    second = RunningCommand(env)
+    second = RunningCommand(env, "--dev-admin")
     try:
         shown = second.banner()
         assert shown["sample"] == "0"  # nothing loaded twice
+        # Started with --dev-admin: the sign-in issues admin tokens too, and the banner warns of it.
+        assert "site sign-in    buyers and ADMINS" in shown["text"]
+        status, minted = sign_in(web, "ops", admin=True)
+        assert status == 200
+        payload = minted["token"].split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        assert claims["sub"] == "ops" and claims["cognito:groups"] == ["admin"]
         status, body = http(f"{api}/points", token=shown["token"])
         assert json.loads(body)["ledger"], "the points ledger survived the restart"
         status, body = http(f"{sandbox}/sandbox/payments")

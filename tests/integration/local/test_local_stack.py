@@ -124,6 +124,22 @@ def test_dev_token_endpoint_mints_no_admin_unless_the_stack_was_started_for_it(s
     assert status == 403 and json.loads(body)["error"]["code"] == "admin_tokens_off"
 
 
+def test_dynamodb_local_lets_no_web_page_in_and_reports_nothing(stack: LocalStack) -> None:
+    # A page on any site the developer has open must not reach the local tables through the browser:
+    # DynamoDB Local's own default would answer every origin's preflight.
+    status, headers, _ = _call(
+        stack.ddb_endpoint,
+        "OPTIONS",
+        headers={
+            "Origin": "http://evil.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type,x-amz-target",
+        },
+    )
+    assert not {k.lower() for k in headers} & {"access-control-allow-origin"}, (status, headers)
+    assert "-disableTelemetry" in stack.ddb.process.args  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize(
     "headers",
     [

@@ -117,6 +117,32 @@ def test_base64_body_that_is_not_utf8_is_400():
     assert body["error"]["code"] == "malformed_body"
 
 
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ('{"quantity": ' + "9" * 5000 + "}", 400, "number_out_of_range"),  # was a 500 with a traceback
+        ('{"quantity": -' + "9" * 5000 + "}", 400, "number_out_of_range"),
+        ('{"quantity": 1e999}', 400, "number_out_of_range"),
+        ('{"quantity": NaN}', 400, "malformed_body"),
+        ('{"quantity": -Infinity}', 400, "malformed_body"),
+        ('{"a": ' * 5_000 + "1" + "}" * 5_000, 400, "malformed_body"),
+        ('{"quantity": 1, "pad": "' + "x" * 1_000_000 + '"}', 413, "body_too_large"),
+    ],
+    ids=["5000-digits", "minus-5000-digits", "1e999", "NaN", "Infinity", "5000-deep", "one-mb"],
+)
+def test_a_body_no_field_can_hold_is_a_clean_4xx_and_the_handler_never_runs(monkeypatch, body, status, code):
+    import checkout.api.resolver as resolver
+
+    logged: list[str] = []
+    monkeypatch.setattr(resolver.logger, "exception", lambda msg, *a, **k: logged.append(msg))
+    event = http_event("PUT", "/cart/items/p1", body=body, headers={"origin": "https://shop.example.test"})
+    got_status, headers, reply = _call(_app(), event)
+    assert got_status == status
+    assert reply["error"]["code"] == code and reply["error"]["message"]
+    assert headers["access-control-allow-origin"] == "https://shop.example.test"  # the page can read it
+    assert not logged
+
+
 def test_unsupported_content_type_is_415():
     event = http_event("PUT", "/cart/items/p1", body="quantity: 2", headers={"content-type": "text/yaml"})
     status, _, body = _call(_app(), event)
