@@ -23,6 +23,7 @@ from checkout.api import (
 )
 from checkout.api.auth import source_ip
 from checkout.errors import (
+    BadRequest,
     Conflict,
     Forbidden,
     GatewayUnavailable,
@@ -63,6 +64,15 @@ def iamport_webhook() -> Response[dict[str, Any]]:
         # will find it settled and answer 200.
         logger.info("webhook not settled: order busy", extra={"error_code": exc.code})
         return error_response(503, exc.code, exc.message, headers={"Retry-After": RESEND_AFTER_S})
+    except BadRequest as exc:
+        # A pair I'mport would never send (a payment of another order, an imp_uid it does not know): a
+        # forgery or a probe. Acknowledged like any report that changes nothing, with one reason for
+        # both, so the answer does not tell a prober which imp_uids exist or whose they are.
+        logger.warning(
+            "webhook acknowledged without effect: not a pair I'mport sends", extra={"error_code": exc.code}
+        )
+        count("WebhookNotApplicable")
+        return json_response(200, {"status": "ignored", "reason": "not_applicable"})
     except (NotFound, Conflict) as exc:
         # Understood, and a resend could not change the outcome: acknowledge it.
         logger.warning("webhook acknowledged without effect", extra={"error_code": exc.code})

@@ -215,6 +215,9 @@ class Order:
     checks: int = 0
     sweep_failures: int = 0
     retry_at: datetime | None = None
+    # Counted in the buyer's open-order limit when it was created (orders from before the limit are not):
+    # only such an order gives its place back when it stops being open, so the counter never drifts.
+    counts_open: bool = False
 
     @property
     def is_open(self) -> bool:

@@ -119,7 +119,8 @@ def decide(order: Order, payment: PaymentFacts, *, owner: bool = False) -> Decis
     report leaves the order open, so the buyer can pay again with the same merchant_uid; and a payment
     with the wrong amount is refunded without failing the order (a stranger who knows the merchant_uid
     must not be able to end someone else's order). Only the owner's report of a failure, the owner's
-    cancel and expiry roll an order back.
+    cancel and expiry roll an order back; and not even the owner's report of another attempt ends an
+    order bound to a virtual account (that account would stay open for a deposit nobody expects).
     """
     if payment.merchant_uid != order.merchant_uid:
         return Decision(Action.REFUSE, "the payment belongs to another order")
@@ -129,7 +130,8 @@ def decide(order: Order, payment: PaymentFacts, *, owner: bool = False) -> Decis
             # I'mport holds more of it than the books say (a deposit into an account whose void failed,
             # a refund that was refused): act on it again.
             return Decision(Action.REFUND_STRAY, stray.reason)
-        if owner and order.is_open and stray.reason == "amount_mismatch":
+        bound_elsewhere = order.imp_uid is not None and payment.imp_uid != order.imp_uid
+        if owner and order.is_open and stray.reason == "amount_mismatch" and not bound_elsewhere:
             # The buyer's own report of the attempt that paid the wrong amount (already refunded): the
             # order fails, as it would have had the buyer's report come first.
             return Decision(Action.FAIL, "payment amount mismatch")
@@ -144,15 +146,17 @@ def _decide_open(order: Order, p: PaymentFacts, *, owner: bool) -> Decision:
     mismatch = f"paid {p.amount} {p.currency}, expected {order.amount} KRW"
     if p.status == "paid":
         if not verify(order, p):
-            if owner:
+            if owner and not bound_elsewhere:
                 return Decision(Action.CANCEL_MISMATCH, mismatch)
+            # A stranger's report, or another attempt beside the account the buyer is paying into: the
+            # wrong amount is refunded and the order stays as it is.
             return Decision(Action.REFUND_STRAY, "amount_mismatch")
         return Decision(Action.PAY)
     if p.status == "ready":
         if not p.is_issued_vbank:
             return Decision(Action.NOTHING, "payment window not completed")
         if not verify(order, p):
-            if owner:
+            if owner and not bound_elsewhere:
                 return Decision(
                     Action.VOID_MISMATCH,
                     f"virtual account for {p.amount} {p.currency}, expected {order.amount} KRW",

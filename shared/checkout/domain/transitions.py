@@ -32,8 +32,10 @@ def _ledger(
 def open_order(order: Order, *, max_open: int | None = None) -> Transition:
     """Create the order: reserve stock, take the cart lines, hold (or, all-points, spend) the points.
 
-    An unpaid order counts against the buyer's `max_open` unpaid orders (an all-points order is paid).
+    An unpaid order counts against the buyer's `max_open` unpaid orders (an all-points order is paid);
+    it says so (`counts_open`), and only such an order gives its place back when it closes.
     """
+    order = order.evolve(counts_open=order.is_open)
     now = order.created_at
     spend = order.points_used
     points: PointsMove | None = None
@@ -55,8 +57,8 @@ def open_order(order: Order, *, max_open: int | None = None) -> Transition:
         cart=tuple(CartMove(line.product_id, line.quantity, restore=False) for line in order.lines),
         points=points,
         ledger=ledger,
-        open_delta=1 if order.is_open else 0,
-        max_open=max_open if order.is_open else None,
+        open_delta=1 if order.counts_open else 0,
+        max_open=max_open if order.counts_open else None,
     )
 
 
@@ -83,7 +85,7 @@ def mark_paid(
         points=move,
         ledger=_ledger(order, LedgerKind.USE, order.points_used, now)
         + _ledger(order, LedgerKind.EARN, earned, now),
-        open_delta=-1,
+        open_delta=-1 if order.counts_open else 0,
     )
 
 
@@ -138,7 +140,7 @@ def roll_back(
         cart=tuple(CartMove(line.product_id, line.quantity, restore=True) for line in order.lines),
         points=PointsMove(order.user_id, available_delta=held, held_delta=-held) if held else None,
         ledger=_ledger(order, LedgerKind.RELEASE, held, now),
-        open_delta=-1,
+        open_delta=-1 if order.counts_open else 0,
     )
 
 

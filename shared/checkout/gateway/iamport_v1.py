@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from checkout.gateway.credentials import Credentials, CredentialsProvider
@@ -47,6 +48,9 @@ from checkout.gateway.token import AccessToken, TokenCache
 DEFAULT_BASE_URL = "https://api.iamport.kr"
 # An I'mport call is not started with less time than this left in the invocation.
 MIN_CALL_S = 1.0
+# The largest answer read (a page of 100 payments is a few hundred KiB).
+MAX_ANSWER_BYTES = 8 * 1024 * 1024
+_CHUNK = 64 * 1024
 
 # Batch lookup and listing limits, as I'mport documents them (docs bundle: `schema/v1.openapi.json`,
 # operations `getPaymentListByImpUid` and `getPaymentsByStatus`).
@@ -351,18 +355,25 @@ class IamportV1Gateway:
                 # The invocation would end before I'mport could answer: say so instead of being killed.
                 raise IamportUnavailable(f"no time left in this invocation for {method} {path}")
             token = self._tokens.get() if authorized else None
+            left = time_left_s()
+            if left is not None and left <= MIN_CALL_S:
+                # Fetching the token took what was left.
+                raise IamportUnavailable(f"no time left in this invocation for {method} {path}")
             try:
                 response = self._session.request(
                     method,
                     self.base_url + path,
                     json=json,
                     params=params,
-                    timeout=self._timeouts.as_requests(time_left_s()),
+                    timeout=self._timeouts.as_requests(left),
                     headers={"Accept": "application/json", **({"Authorization": token} if token else {})},
                     allow_redirects=False,
+                    stream=True,
                 )
+                with response:
+                    content = _read_within(response, self._timeouts.total_s(left), f"{method} {path}")
                 status = 200 if partial_ok and response.status_code == 207 else response.status_code
-                return unwrap(status, response.content, not_found=not_found, rejected=rejected)
+                return unwrap(status, content, not_found=not_found, rejected=rejected)
             except requests.RequestException as exc:
                 failure: IamportError = IamportUnavailable(f"{type(exc).__name__} on {method} {path}")
                 cause: BaseException | None = exc
@@ -398,6 +409,29 @@ class IamportV1Gateway:
                 },
             )
             policy.sleep(delay)
+
+
+def _read_within(response: requests.Response, seconds: float, what: str) -> bytes:
+    """The answer's body, read in chunks: cut when the whole request outlasts `seconds` or the body
+    outgrows anything I'mport sends, instead of waiting on a trickle for ever."""
+    until = time.monotonic() + seconds
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        # read1: whatever has arrived (one socket read), so the clock is looked at between trickles.
+        try:
+            chunk = response.raw.read1(_CHUNK, decode_content=True)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise IamportUnavailable(f"{type(exc).__name__} reading the answer to {what}") from exc
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise IamportUnavailable(f"answer to {what} larger than {MAX_ANSWER_BYTES} bytes")
+        if time.monotonic() > until:
+            raise IamportUnavailable(f"answer to {what} still arriving after {seconds:.1f} s")
+    return b"".join(chunks)
 
 
 def _require_positive(amount: int) -> None:

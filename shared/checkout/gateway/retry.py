@@ -47,10 +47,20 @@ class Timeouts:
     read_s: float = 10.0
 
     def as_requests(self, time_left: float | None = None) -> tuple[float, float]:
-        """The limits for one request, never longer than the time the invocation has left."""
+        """The limits for one request, which together never outlast the time the invocation has left:
+        reaching I'mport gets at most a third of it, waiting for the answer the rest. Never zero or less
+        (`requests` refuses those); a caller with no time left does not start the call at all."""
         if time_left is None:
             return (self.connect_s, self.read_s)
-        return (min(self.connect_s, time_left), min(self.read_s, time_left))
+        left = max(time_left, 0.01)
+        connect = min(self.connect_s, left / 3)
+        return (connect, max(min(self.read_s, left - connect), 0.01))
+
+    def total_s(self, time_left: float | None = None) -> float:
+        """The whole request, answer included (a server that trickles its answer byte by byte never
+        trips the per-read timeout): connect plus read, and never past the invocation's deadline."""
+        connect, read = self.as_requests(time_left)
+        return connect + read
 
 
 @dataclass(frozen=True)

@@ -188,6 +188,7 @@ class OrderingService:
             updated_at=now,
             shipping_notice=req.shipping_notice,
             paid_at=now if all_points else None,
+            counts_open=not all_points,
         )
         try:
             self._orders.apply(open_order(order, max_open=self._policy.max_open_orders))

@@ -40,6 +40,9 @@ from checkout.ports import OrderRepository, PaymentGateway
 from checkout.services.results import Actor
 from checkout.services.telemetry import metric
 
+# The owner's decisions that end an open order.
+ENDS_ORDER = frozenset({Action.FAIL, Action.CANCEL_MISMATCH, Action.VOID_MISMATCH})
+
 # Each lost race means another caller moved the order; a handful of rounds always settles it.
 MAX_ROUNDS = 8
 
@@ -129,7 +132,28 @@ class Reconciler:
         payment = self._fetch(order, imp_uid)
         if payment is None:
             return order
+        if owner is not None and order.is_open:
+            order = self._other_attempt_first(order, payment)
         return self.converge(order, payment, owner=owner is not None)
+
+    def _other_attempt_first(self, order: Order, payment: Any) -> Order:
+        """Before the owner's report of one attempt ends the order (it failed, or paid the wrong amount),
+        a newer attempt of the same order that paid, or that was issued a virtual account, is applied:
+        the page's late report of an abandoned attempt must not fail an order another attempt paid."""
+        if decide(order, payment_facts(payment), owner=True).action not in ENDS_ORDER:
+            return order
+        other = self._gateway.find_payment(order.merchant_uid, "paid")
+        if other is None:
+            latest = self._gateway.find_payment(order.merchant_uid)
+            if latest is not None and latest.status == "ready" and payment_facts(latest).is_issued_vbank:
+                other = latest
+        if other is None or other.imp_uid == payment.imp_uid:
+            return order
+        logger.info(
+            "another attempt of the order settles it first",
+            extra={"merchant_uid": order.merchant_uid, "imp_uid": payment.imp_uid, "other": other.imp_uid},
+        )
+        return self.converge(order, other, owner=True)
 
     def cancel_open(self, actor: Actor, merchant_uid: str) -> Order:
         """The buyer gives up an unpaid order: stock, points and cart come back, an account is voided.
@@ -287,13 +311,21 @@ class Reconciler:
                 logger.info("virtual account issued", extra=log)
                 return new
             case Action.FAIL:
+                self._void_bound_account(order, p)
                 new = self._orders.apply(
-                    roll_back(order, OrderStatus.FAILED, reason=decision.reason, now=now, imp_uid=p.imp_uid)
+                    roll_back(
+                        order,
+                        OrderStatus.FAILED,
+                        reason=decision.reason,
+                        now=now,
+                        imp_uid=order.imp_uid or p.imp_uid,
+                    )
                 )
                 logger.info("payment failed: order rolled back", extra=log)
                 return new
             case Action.CANCEL_MISMATCH | Action.VOID_MISMATCH:
                 logger.error("payment does not match the order", extra={**log, "reason": decision.reason})
+                self._void_bound_account(order, p)
                 if decision.action is Action.CANCEL_MISMATCH:
                     after = self.refund_whole(p, "amount does not match the order")
                 else:
@@ -423,6 +455,11 @@ class Reconciler:
                 )
                 metric("StrayRefundRejected")
             return fresh
+
+    def _void_bound_account(self, order: Order, p: PaymentFacts) -> None:
+        """An order that ends while waiting for a deposit into another attempt's account closes it."""
+        if order.status is OrderStatus.AWAITING_DEPOSIT and order.imp_uid and order.imp_uid != p.imp_uid:
+            self._void_quietly(order.imp_uid, order.merchant_uid)
 
     def _void_quietly(self, imp_uid: str, merchant_uid: str) -> None:
         """Close a virtual account that must no longer take a deposit. Best effort: a deposit that still

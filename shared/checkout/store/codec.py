@@ -162,6 +162,7 @@ def order_doc(order: Order) -> dict[str, Any]:
         "checks": order.checks,
         "sweep_failures": order.sweep_failures,
         "retry_at": _opt_dt_out(order.retry_at),
+        "counts_open": order.counts_open,
     }
 
 
@@ -247,4 +248,5 @@ def order_from_attributes(item: Any) -> Order:
         checks=int(doc.get("checks", 0)),
         sweep_failures=int(doc.get("sweep_failures", 0)),
         retry_at=_opt_dt_in(doc.get("retry_at")),
+        counts_open=bool(doc.get("counts_open", False)),
     )

@@ -133,3 +133,65 @@ def test_one_account_holds_at_most_three_unpaid_orders(shop: Shop) -> None:
     # An order paid entirely with points is paid at once: it never counts.
     shop.grant("u1", 1_000)
     assert shop.order_for("u1", {"mug": 1}, points=1_000).order.status is S.PAID
+
+
+def test_the_page_s_late_report_of_an_abandoned_attempt_does_not_fail_an_order_another_attempt_paid(
+    shop: Shop, placed
+) -> None:
+    failed = shop.sandbox.control.fail(placed.merchant_uid, placed.amount)
+    paid = shop.sandbox.control.pay(placed.merchant_uid, placed.amount)  # its reports are lost
+
+    order = shop.checkout.complete_payment(failed["imp_uid"], placed.merchant_uid, BUYER)
+
+    assert order.status is S.PAID and order.imp_uid == paid["imp_uid"]
+    assert shop.gateway.get_payment(paid["imp_uid"]).status == "paid"  # not refunded as a late success
+    assert shop.stock("mug") == 3
+
+
+def test_the_page_s_late_report_of_an_abandoned_attempt_does_not_fail_an_order_with_an_account_issued(
+    shop: Shop,
+) -> None:
+    shop.add_product("mug", 12_000, 5)
+    created = shop.order_for("u1", {"mug": 1}, pay_method="vbank")
+    m = created.order.merchant_uid
+    failed = shop.sandbox.control.fail(m, created.order.amount)
+    issued = shop.sandbox.control.issue_vbank(m, created.order.amount, vbank_due=created.payment["vbank_due"])
+
+    order = shop.checkout.complete_payment(failed["imp_uid"], m, BUYER)
+
+    assert order.status is S.AWAITING_DEPOSIT and order.imp_uid == issued["imp_uid"]
+    assert shop.gateway.get_payment(issued["imp_uid"]).status == "ready"  # still open for the deposit
+
+
+def test_the_owner_s_report_of_a_wrong_amount_beside_an_issued_account_keeps_waiting_for_the_deposit(
+    shop: Shop,
+) -> None:
+    shop.add_product("mug", 12_000, 5)
+    created = shop.order_for("u1", {"mug": 1}, pay_method="vbank")
+    m = created.order.merchant_uid
+    issued = shop.sandbox.control.issue_vbank(m, created.order.amount, vbank_due=created.payment["vbank_due"])
+    assert shop.checkout.complete_payment(issued["imp_uid"], m, BUYER).status is S.AWAITING_DEPOSIT
+    forged = shop.sandbox.control.pay(m, 100, force=True)
+
+    order = shop.checkout.complete_payment(forged["imp_uid"], m, BUYER)
+
+    # The wrong amount goes back; the order keeps its account (failing it would leave that account open
+    # for a deposit nobody expects).
+    assert order.status is S.AWAITING_DEPOSIT and order.imp_uid == issued["imp_uid"]
+    assert [(s.imp_uid, s.reason) for s in order.stray_payments] == [(forged["imp_uid"], "amount_mismatch")]
+    assert shop.gateway.get_payment(forged["imp_uid"]).status == "cancelled"
+    again = shop.checkout.complete_payment(forged["imp_uid"], m, BUYER)
+    assert again.status is S.AWAITING_DEPOSIT and again.version == order.version
+    # The deposit still pays it.
+    shop.sandbox.control.deposit(issued["imp_uid"])
+    assert shop.checkout.complete_payment(issued["imp_uid"], m, BUYER).status is S.PAID
+
+
+def test_an_order_remembers_that_it_counts_against_the_limit(shop: Shop) -> None:
+    shop.add_product("mug", 1_000, 50)
+    shop.grant("u1", 1_000)
+    unpaid = shop.order_for("u1", {"mug": 1}).order
+    by_points = shop.order_for("u1", {"mug": 1}, points=1_000).order
+
+    assert shop.store.orders.get(unpaid.merchant_uid, consistent=True).counts_open
+    assert not shop.store.orders.get(by_points.merchant_uid, consistent=True).counts_open

@@ -293,6 +293,20 @@ def test_transient_webhook_failures_are_5xx_so_iamport_resends(handler, facade, 
     assert reply.headers["retry-after"] == "60"
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        BadRequest("the payment does not belong to this order", code="payment_order_mismatch"),
+        BadRequest("I'mport knows no payment imp_x", code="unknown_payment"),
+    ],
+)
+def test_a_webhook_pair_i_mport_never_sends_is_acknowledged_without_telling_why(handler, facade, error):
+    facade.errors["handle_webhook"] = error
+    reply = invoke(handler("webhook"), sample_event("webhook/webhook-json.json"))
+    assert reply.status == 200
+    assert reply.body == {"status": "ignored", "reason": "not_applicable"}
+
+
 def test_webhook_that_cannot_change_anything_is_acknowledged(handler, facade):
     facade.errors["handle_webhook"] = OrderStateConflict("Already cancelled.")
     reply = invoke(handler("webhook"), sample_event("webhook/webhook-json.json"))

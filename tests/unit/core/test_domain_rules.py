@@ -187,3 +187,21 @@ def test_the_sweep_backoff_never_overflows_and_a_late_sweeper_checks_once_not_on
     checked = record_sweep(order, late, failed=False).order
     assert checked.next_check_at() > late
     assert checked.next_check_at() == NOW + timedelta(hours=5, minutes=30)
+
+
+def test_only_an_order_counted_when_it_opened_gives_its_place_back() -> None:
+    """The open-order counter moves by +1 when a counted order opens and -1 when it closes; an order from
+    before the limit (never counted) closes without touching it, so the counter cannot drift below zero."""
+    opened = open_order(an_order())
+    assert opened.order.counts_open and opened.open_delta == 1
+    counted = opened.order
+    assert roll_back(counted, S.FAILED, reason="x", now=NOW).open_delta == -1
+    assert mark_paid(counted, imp_uid="imp_1", payment={}, paid_at=NOW, now=NOW, earn_bp=100).open_delta == -1
+
+    legacy = an_order()  # as read back from an item written before the limit existed
+    assert not legacy.counts_open
+    assert roll_back(legacy, S.EXPIRED, reason="x", now=NOW).open_delta == 0
+    assert mark_paid(legacy, imp_uid="imp_1", payment={}, paid_at=NOW, now=NOW, earn_bp=100).open_delta == 0
+
+    by_points = open_order(an_order(points=25_000, status=S.PAID))
+    assert not by_points.order.counts_open and by_points.open_delta == 0

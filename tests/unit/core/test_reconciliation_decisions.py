@@ -262,3 +262,32 @@ def test_zero_amount_cancel_entries_move_nothing_in_the_books() -> None:
         }
     )
     assert [c.cancellation_id for c in payment_facts(payment).cancels] == ["c1"]
+
+
+def test_the_owner_s_report_of_another_attempt_never_ends_an_order_waiting_for_a_deposit() -> None:
+    """Failing it would leave its account open for a deposit nobody expects: the other attempt's money
+    goes back (or its account is voided) and the order keeps waiting."""
+    order = an_order(pay_method="vbank").evolve(status=S.AWAITING_DEPOSIT, imp_uid="imp_vbank")
+    forged = a_payment(order, imp_uid="imp_other", amount=100)
+    decision = decide(order, forged, owner=True)
+    assert decision.action is Action.REFUND_STRAY and decision.reason == "amount_mismatch"
+    wrong_account = a_payment(
+        order, imp_uid="imp_other", status="ready", pay_method="vbank", vbank_num="1", amount=5
+    )
+    assert decide(order, wrong_account, owner=True).action is Action.VOID_STRAY
+    # Its refund already recorded: the owner's report of it changes nothing either.
+    refunded = a_payment(order, imp_uid="imp_other", amount=100, status="cancelled", cancel_amount=100)
+    recorded = order.evolve(stray_payments=(StrayPayment("imp_other", 100, "amount_mismatch", NOW, 0),))
+    assert decide(recorded, refunded, owner=True).action is Action.NOTHING
+    # The same report for an order not bound to an account still ends it.
+    ready = an_order()
+    assert decide(ready, a_payment(ready, amount=100), owner=True).action is Action.CANCEL_MISMATCH
+    unbound = ready.evolve(stray_payments=recorded.stray_payments)
+    assert (
+        decide(
+            unbound,
+            a_payment(ready, imp_uid="imp_other", status="cancelled", cancel_amount=100, amount=100),
+            owner=True,
+        ).action
+        is Action.FAIL
+    )

@@ -21,6 +21,7 @@ class Reply:
     status: int = 200
     body: Any = None  # dict/list -> JSON; bytes -> raw
     delay_s: float = 0.0
+    trickle_s: float = 0.0  # > 0: the body goes out one byte at a time, this long apart
 
 
 def ok(response: Any) -> Reply:
@@ -45,6 +46,7 @@ class FakeIamport:
     token_lifetime_s: int = 1800
     token_delay_s: float = 0.0
     tokens_issued: int = 0
+    peers: set[tuple[str, int]] = field(default_factory=set)  # client addresses: one per connection
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def on(self, method: str, path: str, *replies: Reply | Callable[[Seen], Reply]) -> None:
@@ -88,6 +90,7 @@ def _handler(fake: FakeIamport) -> type[BaseHTTPRequestHandler]:
             seen = Seen(self.command, self.path, dict(self.headers.items()), body)
             with fake.lock:
                 fake.seen.append(seen)
+                fake.peers.add(self.client_address[:2])
             reply = fake.reply_for(seen)
             time.sleep(reply.delay_s)
             data = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
@@ -96,7 +99,14 @@ def _handler(fake: FakeIamport) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Type", "application/json; charset=UTF-8")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                if reply.trickle_s > 0:
+                    self.wfile.flush()
+                    for i in range(len(data)):
+                        self.wfile.write(data[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(reply.trickle_s)
+                else:
+                    self.wfile.write(data)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client timed out and went away: what a timeout test wants
 

@@ -221,3 +221,61 @@ def test_a_slow_answer_is_cut_at_the_deadline_and_not_retried_past_it(fake_iampo
 
     assert len(fake_iamport.calls("GET", "/payments/imp_1")) == 1
     assert sleeps.delays == []
+
+
+def test_an_answer_trickled_byte_by_byte_is_cut_at_the_whole_requests_limit(
+    fake_iamport, make_gateway, sleeps, payment_sample
+):
+    import time
+
+    # Each byte comes well inside the 0.5 s read timeout, so no single read ever times out; the whole
+    # answer would take minutes. The request as a whole may take connect + read (1.5 s).
+    trickle = Reply(200, {"code": 0, "message": None, "response": payment_sample()}, trickle_s=0.05)
+    fake_iamport.on("GET", "/payments/imp_1", trickle)
+    gateway = make_gateway(retry=RetryPolicy(attempts=1, sleep=sleeps))
+    gateway.access_token()
+
+    started = time.monotonic()
+    with pytest.raises(IamportUnavailable) as caught:
+        gateway.get_payment("imp_1")
+
+    assert "still arriving" in str(caught.value)
+    assert time.monotonic() - started < 4.0
+
+
+def test_a_token_fetch_that_eats_the_time_left_stops_the_call_cleanly(
+    fake_iamport, make_gateway, payment_sample
+):
+    from checkout.gateway.retry import DEADLINE_RESERVE_S, deadline_in
+
+    fake_iamport.on("GET", "/payments/imp_1", ok(payment_sample(imp_uid="imp_1")))
+    # The token answers in time (1.0 s of the 1.8 s left), leaving less than a call needs.
+    fake_iamport.token_delay_s = 1.0
+    gateway = make_gateway(timeouts=Timeouts(connect_s=1.0, read_s=5.0), retry=RetryPolicy(attempts=1))
+
+    with deadline_in(DEADLINE_RESERVE_S + 1.8), pytest.raises(IamportUnavailable) as caught:
+        gateway.get_payment("imp_1")
+
+    assert "no time left" in str(caught.value)
+    assert fake_iamport.calls("GET", "/payments/imp_1") == []
+
+
+def test_consecutive_calls_share_one_connection(fake_iamport, make_gateway, payment_sample):
+    fake_iamport.on("GET", "/payments/imp_1", ok(payment_sample(imp_uid="imp_1")))
+    gateway = make_gateway()
+
+    for _ in range(5):
+        assert gateway.get_payment("imp_1").imp_uid == "imp_1"
+
+    assert len(fake_iamport.peers) == 1  # the answer is read to its end and the connection kept
+
+
+@pytest.mark.parametrize("left", [-5.0, 0.0, 0.004, 0.9, 2.0, 30.0])
+def test_request_limits_are_positive_and_never_outlast_the_time_left(left):
+    timeouts = Timeouts(connect_s=3.0, read_s=10.0)
+    connect, read = timeouts.as_requests(left)
+
+    assert connect > 0 and read > 0
+    assert timeouts.total_s(left) == connect + read
+    assert connect + read <= max(left, 0.02) + 1e-9
+    assert connect <= 3.0 and read <= 10.0
