@@ -155,6 +155,10 @@ def _decide_open(order: Order, p: PaymentFacts, *, owner: bool) -> Decision:
     if p.status == "ready":
         if not p.is_issued_vbank:
             return Decision(Action.NOTHING, "payment window not completed")
+        if order.pay_method != "vbank":
+            # Someone chose a virtual account in the window for an order placed for another method: it
+            # would hold the order's stock until the bank's due date. It is voided; the order stays open.
+            return Decision(Action.VOID_STRAY, "virtual account for an order not placed for one")
         if not verify(order, p):
             if owner and not bound_elsewhere:
                 return Decision(

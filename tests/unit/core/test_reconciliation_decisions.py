@@ -291,3 +291,13 @@ def test_the_owner_s_report_of_another_attempt_never_ends_an_order_waiting_for_a
         ).action
         is Action.FAIL
     )
+
+
+def test_an_account_issued_for_an_order_placed_for_a_card_is_voided_and_the_order_stays_open() -> None:
+    """Otherwise anyone who knows the merchant_uid could make a card order hold its stock for days."""
+    order = an_order(pay_method="card")
+    account = a_payment(
+        order, status="ready", pay_method="vbank", vbank_num="123-456", vbank_due=NOW + timedelta(days=3)
+    )
+    for owner in (False, True):
+        assert decide(order, account, owner=owner).action is Action.VOID_STRAY
