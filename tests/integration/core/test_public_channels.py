@@ -195,3 +195,14 @@ def test_an_order_remembers_that_it_counts_against_the_limit(shop: Shop) -> None
 
     assert shop.store.orders.get(unpaid.merchant_uid, consistent=True).counts_open
     assert not shop.store.orders.get(by_points.merchant_uid, consistent=True).counts_open
+
+
+def test_an_account_issued_for_a_card_order_is_voided_and_holds_nothing(shop: Shop, placed) -> None:
+    issued = shop.sandbox.control.issue_vbank(placed.merchant_uid, placed.amount)
+
+    order = shop.checkout.handle_webhook(webhook(issued["imp_uid"], placed.merchant_uid))
+
+    assert order.status is S.READY and order.expires_at == placed.expires_at  # the card TTL still holds
+    assert shop.gateway.get_payment(issued["imp_uid"]).status != "ready"  # no deposit can land in it
+    paid = shop.sandbox.control.pay(placed.merchant_uid, placed.amount)
+    assert shop.checkout.complete_payment(paid["imp_uid"], placed.merchant_uid, BUYER).status is S.PAID
