@@ -215,7 +215,10 @@ REPLY_SCHEMAS: dict[str, dict[str, Any]] = {
                     "status": {"const": "ignored"},
                     "reason": {
                         **TEXT,
-                        "description": "unknown_order, not_applicable (a payment of another order or one I'mport does not know), or the error code that makes a resend pointless",
+                        "description": (
+                            "unknown_order, not_applicable (a payment of another order or one I'mport does "
+                            "not know), or the error code that makes a resend pointless"
+                        ),
                     },
                 }
             ),

@@ -54,7 +54,16 @@ def build_gateway(settings: Settings) -> PaymentGateway:
         key_param=settings.iamport_api_key_param,
         secret_param=settings.iamport_api_secret_param,
     )
-    return IamportV1Gateway(credentials, base_url=settings.iamport_base_url)
+    return IamportV1Gateway(
+        credentials, base_url=settings.iamport_base_url, on_unavailable=_count_unavailable
+    )
+
+
+def _count_unavailable(call: str) -> None:
+    """I'mport could not be reached (or answered garbage) after the call's retries: the alarm's metric."""
+    from checkout.observability import count
+
+    count("IamportUnavailable")
 
 
 def build_checkout(

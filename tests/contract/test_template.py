@@ -718,10 +718,14 @@ def test_every_log_group_expires_and_every_function_logs_into_its_own(template):
 
 def test_the_shops_records_survive_deleting_the_stack(template):
     resources = template["Resources"]
-    for lid in ("OrdersTable", "PointsTable", "ProductsTable"):
+    tables = [lid for lid, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"]
+    assert len(tables) == 5
+    for lid in tables:
         assert resources[lid]["DeletionPolicy"] == resources[lid]["UpdateReplacePolicy"] == "Retain", lid
-    for lid in ("CartsTable", "IdempotencyTable"):
-        assert resources[lid]["DeletionPolicy"] == "Delete", lid
+    # Money or stock: point-in-time recovery.
+    for lid in ("OrdersTable", "PointsTable", "ProductsTable"):
+        pitr = resources[lid]["Properties"]["PointInTimeRecoverySpecification"]
+        assert pitr == {"PointInTimeRecoveryEnabled": True}, lid
 
 
 def _csp(template: dict[str, Any], **parameters: Any) -> dict[str, list[str]]:
@@ -918,3 +922,125 @@ def test_webhook_and_sweeper_have_concurrency_of_their_own(template, function, p
     assert (
         resolve({"x": props["ReservedConcurrentExecutions"]}, _local_values(template, **{parameter: 0})) == {}
     )
+
+
+# ---------------------------------------------------------------- observability per stack
+
+_NAMESPACE = {"Fn::Sub": "Checkout/${AWS::StackName}"}
+
+
+def _emitted_metrics() -> set[str]:
+    """Every business metric the code emits: the capitalised string literals inside each call of
+    metric(...), count(...) or self._metric(...) in shared/ and functions/ (a name picked from a mapping
+    included)."""
+    import ast
+
+    found: set[str] = set()
+    for root in (ROOT / "shared" / "checkout", ROOT / "functions"):
+        for path in root.rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name not in ("metric", "count", "_metric"):
+                    continue
+                found |= {
+                    c.value
+                    for c in ast.walk(node)
+                    if isinstance(c, ast.Constant) and isinstance(c.value, str) and c.value[:1].isupper()
+                }
+    return found
+
+
+def _alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        lid: r["Properties"]
+        for lid, r in template["Resources"].items()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
+
+
+def test_metrics_are_namespaced_by_stack_and_every_alarmed_metric_is_emitted(template):
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == _NAMESPACE
+    emitted = _emitted_metrics()
+    assert {"OrdersCreated", "PaymentsVerified", "IamportUnavailable", "DuplicatePayment"} <= emitted
+    custom = {lid: a for lid, a in _alarms(template).items() if not str(a["Namespace"]).startswith("AWS/")}
+    assert len(custom) >= 5
+    for lid, alarm in custom.items():
+        assert alarm["Namespace"] == _NAMESPACE, lid  # never a namespace another stack shares
+        assert alarm["MetricName"] in emitted, f"{lid} watches {alarm['MetricName']}, which nothing emits"
+        assert alarm["Dimensions"] == [{"Name": "service", "Value": "checkout"}], lid
+
+
+def test_every_function_has_an_errors_and_a_throttles_alarm_and_the_money_has_its_alarms(template):
+    watched: dict[str, set[str]] = {}
+    for alarm in _alarms(template).values():
+        if alarm["Namespace"] == "AWS/Lambda":
+            (dim,) = alarm["Dimensions"]
+            watched.setdefault(dim["Value"]["Ref"], set()).add(alarm["MetricName"])
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    assert {lid: watched.get(lid) for lid in _functions(template)} == {
+        lid: {"Errors", "Throttles"} for lid in _functions(template)
+    }
+    custom = {a["MetricName"] for a in _alarms(template).values() if a["Namespace"] == _NAMESPACE}
+    assert custom >= {
+        "AmountMismatch",
+        "StrayRefundRejected",
+        "SweepErrors",
+        "AuditDiscrepancies",
+        "IamportUnavailable",
+    }
+    api = [a for a in _alarms(template).values() if a["Namespace"] == "AWS/ApiGateway"]
+    assert [(a["MetricName"], a["Dimensions"][0]["Value"]) for a in api] == [("5xx", {"Ref": "HttpApi"})]
+    dlq = [a for a in _alarms(template).values() if a["Namespace"] == "AWS/SQS"]
+    assert [a["Dimensions"][0]["Value"] for a in dlq] == [
+        {"Fn::GetAtt": ["SweepDeadLetterQueue", "QueueName"]}
+    ]
+
+
+def test_the_sweepers_schedule_retries_then_parks_what_it_could_not_run(template):
+    fn = template["Resources"]["ReconcileFunction"]["Properties"]
+    sweep = fn["Events"]["Sweep"]["Properties"]
+    assert sweep["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    assert sweep["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["SweepDeadLetterQueue", "Arn"]}}
+    assert fn["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["SweepDeadLetterQueue", "Arn"]
+    }
+    policy = template["Resources"]["SweepDeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]
+    (statement,) = policy["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    rule = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/${AWS::StackName}-sweep"
+    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == {"Fn::Sub": rule}
+    assert sweep["Name"] == {"Fn::Sub": "${AWS::StackName}-sweep"}
+
+
+def test_the_dashboard_shows_the_money_flow_from_metrics_the_code_emits(template):
+    import json
+    import re
+
+    body = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    widgets = json.loads(body)["widgets"]
+    names = {
+        m[1]
+        for w in widgets
+        if w["type"] == "metric"
+        for m in w["properties"]["metrics"]
+        if m[0] == "Checkout/${AWS::StackName}"
+    }
+    assert names >= {
+        "OrdersCreated",
+        "PaymentsVerified",
+        "OrdersFailed",
+        "OrdersExpired",
+        "RefundsIssued",
+        "DuplicateDelivery",
+    }
+    assert names <= _emitted_metrics(), names - _emitted_metrics()
+    # Every ${...} it substitutes is a resource or a pseudo parameter of this template.
+    for ref in set(re.findall(r"\$\{([^}]+)\}", body)):
+        assert ref.startswith("AWS::") or ref in template["Resources"], ref
+    aws = {
+        m[1] for w in widgets if w["type"] == "metric" for m in w["properties"]["metrics"] if m[0] != "..."
+    }
+    assert {"Latency", "5xx", "Errors", "Throttles"} <= aws

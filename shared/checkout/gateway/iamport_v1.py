@@ -80,8 +80,12 @@ class IamportV1Gateway:
         token_refresh_margin_s: float = 60.0,
         pool_size: int = 10,
         clock: Callable[[], float] = time.monotonic,
+        on_unavailable: Callable[[str], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # Told "METHOD /path" each time a call gives up because I'mport could not be reached or answered
+        # garbage (after its retries): the wiring counts it as the IamportUnavailable metric.
+        self._on_unavailable = on_unavailable
         self._credentials: CredentialsProvider = (
             (lambda: credentials) if isinstance(credentials, Credentials) else credentials
         )
@@ -394,6 +398,8 @@ class IamportV1Gateway:
             left = time_left_s()
             in_time = left is None or left > MIN_CALL_S + policy.max_delay_s
             if not (transient and retryable and in_time and policy.may_retry(attempt, started_at)):
+                if isinstance(failure, IamportUnavailable) and self._on_unavailable is not None:
+                    self._on_unavailable(f"{method} {path}")
                 raise failure from cause
             maybe_reached_iamport = True
             delay = policy.delay_before(attempt)

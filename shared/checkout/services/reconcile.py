@@ -322,6 +322,7 @@ class Reconciler:
                     )
                 )
                 logger.info("payment failed: order rolled back", extra=log)
+                metric("OrdersFailed")
                 return new
             case Action.CANCEL_MISMATCH | Action.VOID_MISMATCH:
                 logger.error("payment does not match the order", extra={**log, "reason": decision.reason})
@@ -341,6 +342,7 @@ class Reconciler:
                     )
                 )
                 metric("AmountMismatch")
+                metric("OrdersFailed")
                 return new
             case Action.REFUND_STRAY:
                 after = self.refund_whole(

@@ -279,3 +279,17 @@ def test_request_limits_are_positive_and_never_outlast_the_time_left(left):
     assert timeouts.total_s(left) == connect + read
     assert connect + read <= max(left, 0.02) + 1e-9
     assert connect <= 3.0 and read <= 10.0
+
+
+def test_a_call_that_gives_up_on_i_mport_is_reported_once_for_the_alarm(fake_iamport, make_gateway, sleeps):
+    fake_iamport.on("GET", "/payments/imp_1", SERVER_ERROR)
+    fake_iamport.on("GET", "/payments/imp_2", Reply(404, {"code": -1, "message": "없음", "response": None}))
+    told: list[str] = []
+    gateway = make_gateway(on_unavailable=told.append)
+
+    with pytest.raises(IamportUnavailable):
+        gateway.get_payment("imp_1")
+    with pytest.raises(PaymentNotFound):
+        gateway.get_payment("imp_2")
+
+    assert told == ["GET /payments/imp_1"]  # once, after its three attempts; a clear answer is not counted
