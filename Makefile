@@ -21,8 +21,8 @@ help:
 	@echo "             (DEV_ADMIN=1: the site's sign-in issues admin tokens too)"
 	@echo "make token  - print a dev token (SUB=user, ADMIN=1 for an admin)"
 	@echo "make audit  - settlement audit against the running offline stack (SINCE=/UNTIL= ISO times)"
-	@echo "make bench  - cold-start and latency figures of the offline stack (bench/README.md)"
-	@echo "make deploy-site MERCHANT_CODE=imp12345678 [STACK=..] [REGION=..]"
+	@echo "make bench  - write bench/REPORT.md and its plots: cold start, warm latency beside the floor, throughput"
+	@echo "make deploy-site MERCHANT_CODE=imp12345678 [CONFIG_ENV=dev|staging|prod] [STACK=..] [REGION=..]"
 	@echo "             - upload web/ to the stack's site bucket (DeploySite=true) for the deployed API"
 	@echo "make sam-build - sam validate --lint and sam build (SAM CLI in its own venv)"
 	@echo "make lint   - ruff and mypy"
@@ -85,11 +85,14 @@ audit: $(VENV)/.installed
 	@$(PY) -m local audit $(if $(SINCE),--since "$(SINCE)") $(if $(UNTIL),--until "$(UNTIL)")
 
 bench: setup
-	$(PY) bench/cold_start.py
+	$(PY) -m pip install -q -r bench/requirements.txt
+	$(PY) bench/report.py
 
-# Needs AWS credentials and a stack deployed with DeploySite=true; STACK and REGION default to samconfig.toml.
+# Needs AWS credentials and a stack deployed with DeploySite=true; STACK and REGION default to samconfig.toml's
+# environment CONFIG_ENV (dev, staging, prod; default: default = dev).
 deploy-site: $(VENV)/.installed $(VUE)
-	$(PY) tools/deploy_site.py $(if $(STACK),--stack "$(STACK)") $(if $(REGION),--region "$(REGION)") \
+	$(PY) tools/deploy_site.py $(if $(CONFIG_ENV),--config-env "$(CONFIG_ENV)") $(if $(STACK),--stack "$(STACK)") \
+	  $(if $(REGION),--region "$(REGION)") \
 	  $(if $(MERCHANT_CODE),--merchant-code "$(MERCHANT_CODE)")
 
 # docs/openapi.json from the handlers' resolvers and template.yaml (tests/contract/test_openapi.py fails on drift).

@@ -137,6 +137,7 @@ def purchase(stack: LocalStack, user: str, product_id: str) -> float:
         "POST",
         f"{stack.api_url}/payments/complete",
         {"imp_uid": imp_uid, "merchant_uid": pay["merchant_uid"]},
+        auth,  # the page's report is the signed-in buyer's
     )
     if status != 200:
         raise RuntimeError(f"POST /payments/complete answered {status}: {order}")

@@ -1,6 +1,7 @@
 """Upload the checkout site (`web/`) to the stack's S3 bucket, configured for the deployed API.
 
-    python tools/deploy_site.py --merchant-code imp12345678 [--stack imp-checkout] [--region ap-northeast-2]
+    python tools/deploy_site.py --merchant-code imp12345678 [--config-env prod] [--stack imp-checkout]
+        [--region ap-northeast-2]
     make deploy-site MERCHANT_CODE=imp12345678 [STACK=...] [REGION=...]
 
 The stack must have been deployed with `DeploySite=true` (template.yaml), which creates a private S3
@@ -79,13 +80,15 @@ class DeployReport:
     site_url: str | None
 
 
-def samconfig_defaults(path: pathlib.Path = SAMCONFIG) -> tuple[str | None, str | None]:
-    """(stack name, region) that `sam deploy` uses, from samconfig.toml's default environment."""
+def samconfig_defaults(
+    path: pathlib.Path = SAMCONFIG, config_env: str = "default"
+) -> tuple[str | None, str | None]:
+    """(stack name, region) that `sam deploy --config-env <config_env>` uses, from samconfig.toml."""
     try:
         config = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError):
         return None, None
-    default = config.get("default", {})
+    default = config.get(config_env, {})
     stack = default.get("global", {}).get("parameters", {}).get("stack_name")
     region = default.get("deploy", {}).get("parameters", {}).get("region")
     return stack, region
@@ -211,8 +214,16 @@ def deploy_site(
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    default_stack, default_region = samconfig_defaults()
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("--config-env", default=os.environ.get("CONFIG_ENV") or "default")
+    config_env = early.parse_known_args(argv)[0].config_env
+    default_stack, default_region = samconfig_defaults(config_env=config_env)
     parser = argparse.ArgumentParser(prog="tools/deploy_site.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--config-env",
+        default=config_env,
+        help="samconfig.toml environment of the default stack and region (default: CONFIG_ENV, else default)",
+    )
     parser.add_argument(
         "--stack",
         default=os.environ.get("STACK") or default_stack,

@@ -237,7 +237,25 @@ def test_the_outputs_it_reads_are_the_templates_site_outputs() -> None:
 
 
 def test_stack_and_region_default_to_samconfig() -> None:
-    assert tool.samconfig_defaults() == ("imp-checkout", "ap-northeast-2")
+    assert tool.samconfig_defaults() == ("imp-checkout-dev", "ap-northeast-2")
+    assert tool.samconfig_defaults(config_env="prod") == ("imp-checkout", "ap-northeast-2")
+    assert tool.samconfig_defaults(config_env="staging") == ("imp-checkout-staging", "ap-northeast-2")
+    assert tool.parse_args(["--config-env", "prod"]).stack == "imp-checkout"
+
+
+def test_samconfig_has_three_environments_and_syncs_only_dev() -> None:
+    import tomllib
+
+    config = tomllib.loads(tool.SAMCONFIG.read_text(encoding="utf-8"))
+    stacks = {env: config[env]["global"]["parameters"]["stack_name"] for env in ("dev", "staging", "prod")}
+    assert len(set(stacks.values())) == 3  # one stack each: own alarms, dashboard, metrics namespace
+    assert config["default"]["global"]["parameters"]["stack_name"] == stacks["dev"]
+    synced = {env for env, sections in config.items() if isinstance(sections, dict) and "sync" in sections}
+    assert synced <= {"default", "dev"}
+    for env in ("staging", "prod"):
+        deploy = config[env]["deploy"]["parameters"]
+        assert deploy["confirm_changeset"] is True, env  # a person reads the change set before it lands
+        assert config[env]["build"]["parameters"]["cached"] is False, env
 
 
 def test_cli_without_a_merchant_code_says_what_to_set(
