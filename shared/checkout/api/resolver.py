@@ -16,7 +16,7 @@ from http import HTTPStatus
 from typing import Any
 
 import pydantic
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
@@ -29,10 +29,6 @@ from checkout.errors import CheckoutError, RequestInProgress
 from checkout.gateway.errors import IamportError
 from checkout.gateway.retry import deadline_in
 from checkout.observability import logger
-
-# Headers the site sends besides the CORS-safelisted ones, and the one it must be able to read back.
-CORS_ALLOW_HEADERS = ["Idempotency-Key"]
-CORS_EXPOSE_HEADERS = ["Retry-After"]
 
 # Powertools reports a body that is not JSON as a validation error of this type.
 _MALFORMED_BODY_TYPES = {"json_invalid", "form_invalid", "multipart_invalid"}
@@ -51,11 +47,15 @@ _DOMAIN = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]+)?$")
 
 
 class CheckoutResolver(APIGatewayHttpResolver):
-    """An HTTP API resolver that also knows which methods a path accepts, so that a known path with
-    the wrong method is a 405 with `Allow` instead of a misleading 404."""
+    """The HTTP API resolver of every function: validated bodies, bounded JSON, the invocation's deadline.
 
-    def __init__(self, cors: CORSConfig | None) -> None:
-        super().__init__(cors=cors, enable_validation=True, json_body_deserializer=json_object)
+    CORS and unknown routes are API Gateway's business: the HTTP API answers preflights, adds the CORS
+    headers of its CorsConfiguration to every reply (any the function set would be replaced) and answers a
+    route or method it does not have with its own 404 before any function runs. The local adapter
+    (local/api.py) does the same offline, so the functions carry no CORS code and no 405 handling."""
+
+    def __init__(self) -> None:
+        super().__init__(enable_validation=True, json_body_deserializer=json_object)
         # (METHOD, rule) as registered, e.g. ("GET", "/orders/<merchant_uid>"): the template's routes
         # are checked against these.
         self.declared_routes: list[tuple[str, str]] = []
@@ -64,13 +64,6 @@ class CheckoutResolver(APIGatewayHttpResolver):
         methods = (method,) if isinstance(method, str) else tuple(method)
         self.declared_routes.extend((m.upper(), rule) for m in methods)
         return super().route(rule, method, *args, **kwargs)
-
-    def methods_allowed_for(self, path: str) -> list[str]:
-        # Asked only when no route matched (a 405 or a 404), so the rules are compiled here rather than
-        # kept twice.
-        return sorted(
-            {method for method, rule in self.declared_routes if self._compile_regex(rule).match(path)}
-        )
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         adopt_public_api_url(event)
@@ -101,21 +94,6 @@ def adopt_public_api_url(event: Mapping[str, Any]) -> None:
     os.environ["PUBLIC_API_URL"] = base
 
 
-def cors_config(site_origin: str | None = None) -> CORSConfig:
-    """CORS for the shop's site. SITE_ORIGIN may list several origins, comma-separated (e.g. the
-    production site and a staging one); unset allows any origin, which is safe here because the API
-    authenticates with bearer tokens, never cookies, so no browser credential rides along."""
-    raw = os.environ.get("SITE_ORIGIN", "") if site_origin is None else site_origin
-    origins = [o.strip().rstrip("/") for o in raw.split(",") if o.strip()]
-    return CORSConfig(
-        allow_origin=origins[0] if origins else "*",
-        extra_origins=origins[1:] or None,
-        allow_headers=CORS_ALLOW_HEADERS,
-        expose_headers=CORS_EXPOSE_HEADERS,
-        max_age=600,
-    )
-
-
 def describe_validation_errors(errors: Sequence[Any]) -> tuple[str, list[dict[str, str]]]:
     """A readable message and per-field details from pydantic/Powertools validation errors.
 
@@ -137,8 +115,8 @@ def describe_validation_errors(errors: Sequence[Any]) -> tuple[str, list[dict[st
     return summary, details
 
 
-def build_resolver(*, site_origin: str | None = None) -> CheckoutResolver:
-    app = CheckoutResolver(cors=cors_config(site_origin))
+def build_resolver() -> CheckoutResolver:
+    app = CheckoutResolver()
 
     @app.exception_handler(CheckoutError)
     def _domain_error(exc: CheckoutError) -> Response:
@@ -180,15 +158,7 @@ def build_resolver(*, site_origin: str | None = None) -> CheckoutResolver:
 
     @app.exception_handler(NotFoundError)
     def _no_route(exc: NotFoundError) -> Response:
-        allowed = app.methods_allowed_for(app.current_event.path)
-        if allowed:
-            method = app.current_event.http_method.upper()
-            return error_response(
-                405,
-                "method_not_allowed",
-                f"{method} is not allowed here.",
-                headers={"Allow": ", ".join(allowed)},
-            )
+        # Only reachable by invoking a function directly with an event for a route it does not serve.
         return error_response(404, "route_not_found", "No such endpoint.")
 
     @app.exception_handler(ServiceError)

@@ -28,7 +28,7 @@ class Quantity(BaseModel):
 
 
 def _app(raise_error=None):
-    app = build_resolver(site_origin="https://shop.example.test")
+    app = build_resolver()
 
     @app.put("/cart/items/<product_id>")
     def put_item(product_id: str, item: Annotated[Quantity, Body()]) -> dict:
@@ -139,7 +139,6 @@ def test_a_body_no_field_can_hold_is_a_clean_4xx_and_the_handler_never_runs(monk
     got_status, headers, reply = _call(_app(), event)
     assert got_status == status
     assert reply["error"]["code"] == code and reply["error"]["message"]
-    assert headers["access-control-allow-origin"] == "https://shop.example.test"  # the page can read it
     assert not logged
 
 
@@ -156,11 +155,17 @@ def test_unknown_route_is_404_json():
     assert body["error"]["code"] == "route_not_found"
 
 
-def test_known_path_with_the_wrong_method_is_405_with_allow():
+def test_the_functions_carry_no_cors_and_no_405_api_gateway_answers_those():
+    """On AWS the HTTP API answers preflights, sets the CORS headers of every reply and answers an
+    unknown route or method with its own 404 before a function runs (local/api.py does the same
+    offline: tests/integration/local/test_local_api_cors.py)."""
+    event = http_event("GET", "/orders", headers={"origin": "https://shop.example.test"})
+    status, headers, _ = _call(_app(), event)
+    assert status == 200
+    assert not [name for name in headers if name.startswith("access-control-")]
     status, headers, body = _call(_app(), http_event("DELETE", "/orders"))
-    assert status == 405
-    assert headers["allow"] == "GET"
-    assert body["error"]["code"] == "method_not_allowed"
+    assert status == 404 and "allow" not in headers
+    assert body["error"]["code"] == "route_not_found"
 
 
 def test_unexpected_failure_is_500_json_and_logged(monkeypatch):
@@ -191,14 +196,6 @@ def test_an_unexpected_iamport_refusal_is_a_502_not_a_500(monkeypatch, refusal):
     assert status == 502
     assert body["error"]["code"] == "payment_gateway_error"
     assert logged == ["I'mport refused a call the request needed"]
-
-
-def test_cors_headers_answer_the_sites_origin():
-    event = http_event("GET", "/orders", headers={"origin": "https://shop.example.test"})
-    status, headers, _ = _call(_app(), event)
-    assert status == 200
-    assert headers["access-control-allow-origin"] == "https://shop.example.test"
-    assert "Retry-After" in headers["access-control-expose-headers"]
 
 
 def test_validation_messages_fall_back_to_the_error_type():
