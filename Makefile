@@ -13,7 +13,7 @@ DDB_JAR := $(CACHE)/dynamodb-local/DynamoDBLocal.jar
 SPEC := $(CACHE)/portone/v1.openapi.json
 VUE := web/vendor/vue.esm-browser.prod.js
 
-.PHONY: sam-build help setup test test-unit test-integration test-sandbox test-e2e run lint clean java chromium token bench deploy-site openapi audit
+.PHONY: sam-build help setup test test-unit test-integration test-sandbox test-e2e run lint clean java chromium token bench deploy-site openapi errors-doc audit
 
 help:
 	@echo "make test   - install everything, run all test suites"
@@ -26,6 +26,7 @@ help:
 	@echo "             - upload web/ to the stack's site bucket (DeploySite=true) for the deployed API"
 	@echo "make sam-build - sam validate --lint and sam build (SAM CLI in its own venv)"
 	@echo "make lint   - ruff and mypy"
+	@echo "make openapi, make errors-doc - regenerate docs/openapi.json and docs/errors.md"
 
 $(VENV)/.installed: requirements-dev.txt shared/requirements.txt requirements-nodeps.txt
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11+ not found (3.12 preferred); install it and retry"; exit 1; }
@@ -98,6 +99,10 @@ deploy-site: $(VENV)/.installed $(VUE)
 # docs/openapi.json from the handlers' resolvers and template.yaml (tests/contract/test_openapi.py fails on drift).
 openapi: $(VENV)/.installed
 	$(PY) tools/generate_openapi.py
+
+# docs/errors.md from shared/checkout/error_codes.py (tests/contract/test_error_catalogue.py fails on drift).
+errors-doc: $(VENV)/.installed
+	$(PY) tools/generate_errors_doc.py
 
 # SAM CLI lives in its own venv: it pins boto3 and would slow the app's imports.
 SAM_VENV := .venv-sam

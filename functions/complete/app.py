@@ -15,6 +15,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from checkout import error_codes as codes
 from checkout import views
 from checkout.api import build_resolver, redirect, require_actor
 from checkout.config import load_settings
@@ -38,14 +39,14 @@ def complete_payment(report: Annotated[CompletePaymentInput, Body()]) -> dict[st
 def complete_payment_redirect() -> Response[str]:
     query = app.current_event.query_string_parameters or {}
     if not (query.get("merchant_uid") or "").strip():
-        raise BadRequest("merchant_uid is missing from the query string.", code="missing_merchant_uid")
+        raise BadRequest("merchant_uid is missing from the query string.", code=codes.MISSING_MERCHANT_UID)
     try:
         report = CompletePaymentInput.model_validate(
             {"imp_uid": query.get("imp_uid"), "merchant_uid": query["merchant_uid"]}
         )
     except ValidationError:
         raise BadRequest(
-            "merchant_uid or imp_uid is malformed.", code="malformed_payment_reference"
+            "merchant_uid or imp_uid is malformed.", code=codes.MALFORMED_PAYMENT_REFERENCE
         ) from None
     logger.append_keys(merchant_uid=report.merchant_uid, imp_uid=report.imp_uid)
     # imp_success and error_* describe what the payment window saw; they are deprecated and can be

@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from checkout import error_codes as codes
 from checkout.api import (
     build_resolver,
     error_response,
@@ -48,7 +49,7 @@ def iamport_webhook() -> Response[dict[str, Any]]:
         logger.warning(
             "webhook refused: sender not on the allowlist", extra={"source_ip": source_ip(app.current_event)}
         )
-        raise Forbidden("This sender may not deliver payment notifications.", code="source_not_allowed")
+        raise Forbidden("This sender may not deliver payment notifications.", code=codes.SOURCE_NOT_ALLOWED)
     note = WebhookInput.model_validate(form_or_json_fields(app.current_event))
     logger.append_keys(merchant_uid=note.merchant_uid, imp_uid=note.imp_uid)
     logger.info(

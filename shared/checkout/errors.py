@@ -6,10 +6,12 @@ secret, a card number or an upstream stack trace).
 
 from __future__ import annotations
 
+from checkout import error_codes as codes
+
 
 class CheckoutError(Exception):
     status = 400
-    code = "bad_request"
+    code = codes.BAD_REQUEST
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
@@ -20,75 +22,75 @@ class CheckoutError(Exception):
 
 class BadRequest(CheckoutError):
     status = 400
-    code = "bad_request"
+    code = codes.BAD_REQUEST
 
 
 class PayloadTooLarge(CheckoutError):
     """The request body is larger than any request of the API can be."""
 
     status = 413
-    code = "body_too_large"
+    code = codes.BODY_TOO_LARGE
 
 
 class ValidationFailed(CheckoutError):
     status = 422
-    code = "validation_failed"
+    code = codes.VALIDATION_FAILED
 
 
 class Unauthorized(CheckoutError):
     status = 401
-    code = "unauthorized"
+    code = codes.UNAUTHORIZED
 
 
 class Forbidden(CheckoutError):
     status = 403
-    code = "forbidden"
+    code = codes.FORBIDDEN
 
 
 class NotFound(CheckoutError):
     status = 404
-    code = "not_found"
+    code = codes.NOT_FOUND
 
 
 class OrderNotFound(NotFound):
-    code = "order_not_found"
+    code = codes.ORDER_NOT_FOUND
 
 
 class ProductNotFound(NotFound):
-    code = "product_not_found"
+    code = codes.PRODUCT_NOT_FOUND
 
 
 class Conflict(CheckoutError):
     status = 409
-    code = "conflict"
+    code = codes.CONFLICT
 
 
 class OrderStateConflict(Conflict):
-    code = "order_state_conflict"
+    code = codes.ORDER_STATE_CONFLICT
 
 
 class OutOfStock(Conflict):
-    code = "out_of_stock"
+    code = codes.OUT_OF_STOCK
 
 
 class InsufficientPoints(Conflict):
-    code = "insufficient_points"
+    code = codes.INSUFFICIENT_POINTS
 
 
 class TooManyOpenOrders(Conflict):
     """The buyer already has as many unpaid orders as one account may hold (stock held for each)."""
 
-    code = "too_many_open_orders"
+    code = codes.TOO_MANY_OPEN_ORDERS
 
 
 class RefundExceedsRemaining(Conflict):
-    code = "refund_exceeds_remaining"
+    code = codes.REFUND_EXCEEDS_REMAINING
 
 
 class RequestInProgress(Conflict):
     """A request with the same Idempotency-Key (or the same payment) is being processed right now."""
 
-    code = "request_in_progress"
+    code = codes.REQUEST_IN_PROGRESS
 
     def __init__(
         self,
@@ -104,29 +106,29 @@ class GatewayUnavailable(CheckoutError):
     """I'mport could not be reached or answered with a transient failure (timeout, 5xx)."""
 
     status = 502
-    code = "payment_gateway_unavailable"
+    code = codes.PAYMENT_GATEWAY_UNAVAILABLE
 
 
 class StaleOrder(OrderStateConflict):
     """The order changed between reading and writing it (version or status moved on): re-read, re-decide."""
 
-    code = "order_changed"
+    code = codes.ORDER_CHANGED
 
 
 class CartChanged(Conflict):
     """The cart changed while the order was being created from it."""
 
-    code = "cart_changed"
+    code = codes.CART_CHANGED
 
 
 class StoreUnavailable(CheckoutError):
     """The database refused or failed transiently (throttling, timeouts): nothing was written, retry later."""
 
     status = 503
-    code = "store_unavailable"
+    code = codes.STORE_UNAVAILABLE
 
 
 class RefundRejected(Conflict):
     """I'mport refused the refund (e.g. the PG forbids a partial cancel for this payment method)."""
 
-    code = "refund_rejected"
+    code = codes.REFUND_REJECTED

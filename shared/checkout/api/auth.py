@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from checkout import error_codes as codes
 from checkout.config import load_settings
 from checkout.errors import Unauthorized
 from checkout.services.results import Actor
@@ -41,7 +42,7 @@ def require_user_id(event: Mapping[str, Any]) -> str:
     claims = jwt_claims(event)
     subject = claims.get("sub") if claims else None
     if not isinstance(subject, str) or not subject.strip():
-        raise Unauthorized("Sign in to continue.", code="unauthorized")
+        raise Unauthorized("Sign in to continue.", code=codes.UNAUTHORIZED)
     return subject
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
+from checkout import error_codes as codes
 from checkout.api.headers import header
 from checkout.errors import BadRequest, PayloadTooLarge
 
@@ -55,17 +56,17 @@ def body_text(event: Mapping[str, Any]) -> str:
     try:
         data = base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError):
-        raise BadRequest("The request body is not valid base64.", code="malformed_body") from None
+        raise BadRequest("The request body is not valid base64.", code=codes.MALFORMED_BODY) from None
     if len(data) > MAX_BODY_BYTES:
         raise _too_large()
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise BadRequest("The request body is not valid UTF-8 text.", code="malformed_body") from None
+        raise BadRequest("The request body is not valid UTF-8 text.", code=codes.MALFORMED_BODY) from None
 
 
 def _out_of_range() -> BadRequest:
-    return BadRequest("A number in the request body is too large.", code="number_out_of_range")
+    return BadRequest("A number in the request body is too large.", code=codes.NUMBER_OUT_OF_RANGE)
 
 
 def _bounded_int(text: str) -> int:
@@ -82,7 +83,7 @@ def _bounded_float(text: str) -> float:
 
 
 def _no_constant(name: str) -> Any:
-    raise BadRequest(f"{name} is not a JSON number.", code="malformed_body")
+    raise BadRequest(f"{name} is not a JSON number.", code=codes.MALFORMED_BODY)
 
 
 def _depth_within(data: Any, limit: int) -> bool:
@@ -100,7 +101,7 @@ def _depth_within(data: Any, limit: int) -> bool:
 
 
 def _too_deep() -> BadRequest:
-    return BadRequest("The request body is nested too deeply.", code="malformed_body")
+    return BadRequest("The request body is nested too deeply.", code=codes.MALFORMED_BODY)
 
 
 def json_object(text: str) -> dict[str, Any]:
@@ -119,7 +120,7 @@ def json_object(text: str) -> dict[str, Any]:
     except RecursionError:
         raise _too_deep() from None
     if not isinstance(data, dict):
-        raise BadRequest("The request body must be a JSON object.", code="malformed_body")
+        raise BadRequest("The request body must be a JSON object.", code=codes.MALFORMED_BODY)
     if not _depth_within(data, MAX_DEPTH):
         raise _too_deep()
     return data
@@ -132,14 +133,14 @@ def form_or_json_fields(event: Mapping[str, Any]) -> dict[str, str]:
     is read as JSON and anything else as a form."""
     text = body_text(event).strip()
     if not text:
-        raise BadRequest("The request body is empty.", code="empty_body")
+        raise BadRequest("The request body is empty.", code=codes.EMPTY_BODY)
     media_type = (header(event, "content-type") or "").split(";", 1)[0].strip().lower()
     as_json = media_type == JSON or media_type.endswith("+json") or (media_type != FORM and text[0] == "{")
     if as_json:
         try:
             data = json_object(text)
         except ValueError:
-            raise BadRequest("The request body is not valid JSON.", code="malformed_body") from None
+            raise BadRequest("The request body is not valid JSON.", code=codes.MALFORMED_BODY) from None
         # Scalars only: a nested object where a field belongs is garbage, not something to stringify.
         return {
             str(k): v if isinstance(v, str) else json.dumps(v)
@@ -153,8 +154,8 @@ def form_or_json_fields(event: Mapping[str, Any]) -> dict[str, str]:
             else {}
         )
     except ValueError:  # more fields than any notification has
-        raise BadRequest("The request body has too many fields.", code="malformed_body") from None
+        raise BadRequest("The request body has too many fields.", code=codes.MALFORMED_BODY) from None
     if not fields:
-        raise BadRequest("The request body is neither JSON nor a form.", code="malformed_body")
+        raise BadRequest("The request body is neither JSON nor a form.", code=codes.MALFORMED_BODY)
     # A repeated key keeps its first value; I'mport never repeats one.
     return {key: values[0] for key, values in fields.items()}

@@ -12,7 +12,6 @@ import json
 import os
 import re
 from collections.abc import Mapping, Sequence
-from http import HTTPStatus
 from typing import Any
 
 import pydantic
@@ -23,6 +22,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
+from checkout import error_codes as codes
 from checkout.api.payloads import json_object
 from checkout.api.responses import error_response
 from checkout.errors import CheckoutError, RequestInProgress
@@ -133,41 +133,38 @@ def build_resolver() -> CheckoutResolver:
     def _request_invalid(exc: RequestValidationError) -> Response:
         errors = list(exc.errors())
         if any(err.get("type") in _MALFORMED_BODY_TYPES for err in errors):
-            return error_response(400, "malformed_body", "The request body is not valid JSON.")
+            return error_response(400, codes.MALFORMED_BODY, "The request body is not valid JSON.")
         message, details = describe_validation_errors(errors)
-        return error_response(422, "validation_failed", message, details=details)
+        return error_response(422, codes.VALIDATION_FAILED, message, details=details)
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _unsupported_body(exc: RequestUnsupportedContentType) -> Response:
-        return error_response(415, "unsupported_media_type", "Send the request body as application/json.")
+        return error_response(415, codes.UNSUPPORTED_MEDIA_TYPE, "Send the request body as application/json.")
 
     @app.exception_handler(pydantic.ValidationError)
     def _model_invalid(exc: pydantic.ValidationError) -> Response:
         message, details = describe_validation_errors(exc.errors(include_input=False, include_url=False))
-        return error_response(422, "validation_failed", message, details=details)
+        return error_response(422, codes.VALIDATION_FAILED, message, details=details)
 
     @app.exception_handler([UnicodeDecodeError, binascii.Error])
     def _undecodable_body(exc: ValueError) -> Response:
         # API Gateway base64-encodes bodies it considers binary; one that decodes to non-UTF-8 bytes
         # is not a request we can read.
-        return error_response(400, "malformed_body", "The request body is not valid UTF-8 text.")
+        return error_response(400, codes.MALFORMED_BODY, "The request body is not valid UTF-8 text.")
 
     @app.exception_handler(json.JSONDecodeError)
     def _malformed_json(exc: json.JSONDecodeError) -> Response:
-        return error_response(400, "malformed_body", "The request body is not valid JSON.")
+        return error_response(400, codes.MALFORMED_BODY, "The request body is not valid JSON.")
 
     @app.exception_handler(NotFoundError)
     def _no_route(exc: NotFoundError) -> Response:
         # Only reachable by invoking a function directly with an event for a route it does not serve.
-        return error_response(404, "route_not_found", "No such endpoint.")
+        return error_response(404, codes.ROUTE_NOT_FOUND, "No such endpoint.")
 
     @app.exception_handler(ServiceError)
     def _http_error(exc: ServiceError) -> Response:
-        try:
-            code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
-        except ValueError:
-            code = "http_error"
-        return error_response(exc.status_code, code, str(exc.msg))
+        # Powertools' own HTTP errors (none of the checkout's routes raise one): the status says which.
+        return error_response(exc.status_code, codes.HTTP_ERROR, str(exc.msg))
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:
@@ -185,10 +182,12 @@ def build_resolver() -> CheckoutResolver:
             )
             return error_response(
                 502,
-                "payment_gateway_error",
+                codes.PAYMENT_GATEWAY_ERROR,
                 "The payment service refused the request. Please try again later.",
             )
         logger.exception("unhandled error while serving the request")
-        return error_response(500, "internal_error", "Something went wrong on our side. Please try again.")
+        return error_response(
+            500, codes.INTERNAL_ERROR, "Something went wrong on our side. Please try again."
+        )
 
     return app

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from checkout import error_codes as codes
 from checkout.domain.order import LineQuantity, Order, RefundAccount, RefundIntent
 from checkout.domain.points import clawback_after
 from checkout.domain.status import REFUNDABLE
@@ -114,7 +115,7 @@ def _lines_to_refund(order: Order, requested: Sequence[LineQuantity] | None) -> 
         if line is None:
             raise BadRequest(
                 f"product {want.product_id} is not part of order {order.merchant_uid}",
-                code="unknown_order_line",
+                code=codes.UNKNOWN_ORDER_LINE,
             )
         if want.quantity > line.remaining_quantity:
             raise RefundExceedsRemaining(

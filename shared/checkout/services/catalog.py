@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from checkout import error_codes as codes
 from checkout.domain.order import Cart, CartItem, Product
 from checkout.errors import BadRequest, ProductNotFound
 from checkout.ports import CartRepository, CatalogRepository
@@ -36,7 +37,9 @@ class CatalogService:
 
     def put_cart_item(self, user_id: str, product_id: str, quantity: int) -> Cart:
         if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
-            raise BadRequest(f"quantity must be an integer from 1 to {MAX_QUANTITY}", code="invalid_quantity")
+            raise BadRequest(
+                f"quantity must be an integer from 1 to {MAX_QUANTITY}", code=codes.INVALID_QUANTITY
+            )
         if self._catalog.get_product(product_id) is None:
             raise ProductNotFound(f"no product {product_id}")
         self._carts.put_item(user_id, product_id, quantity, self._clock())

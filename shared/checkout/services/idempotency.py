@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from checkout import error_codes as codes
 from checkout.errors import RequestInProgress, StoreUnavailable, ValidationFailed
 from checkout.observability import logger
 from checkout.ports import IdempotencyRecord, IdempotencyRepository
@@ -60,7 +61,7 @@ def check_key(key: str) -> str:
     if not _KEY.fullmatch(key):
         raise ValidationFailed(
             f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} visible ASCII characters (e.g. a UUID).",
-            code="invalid_idempotency_key",
+            code=codes.INVALID_IDEMPOTENCY_KEY,
         )
     return key
 
@@ -107,7 +108,8 @@ class IdempotentRequests:
                 return self._run_claimed(record_key, digest, Attempt(fresh, resumed=False), work, save)
             if held.body_hash != digest:
                 raise ValidationFailed(
-                    "this Idempotency-Key was used with a different request", code="idempotency_key_reused"
+                    "this Idempotency-Key was used with a different request",
+                    code=codes.IDEMPOTENCY_KEY_REUSED,
                 )
             if held.status == COMPLETED and held.result is not None:
                 return load(held.result)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from checkout import error_codes as codes
 from checkout.domain.order import Buyer, Order, OrderLine
 from checkout.domain.status import OrderStatus
 from checkout.domain.transition import MAX_ORDER_LINES
@@ -158,7 +159,7 @@ class OrderingService:
         points = req.points_to_use
         if points > total:
             raise BadRequest(
-                f"points_to_use ({points}) exceeds the order total ({total})", code="points_exceed_total"
+                f"points_to_use ({points}) exceeds the order total ({total})", code=codes.POINTS_EXCEED_TOTAL
             )
         amount = total - points
         minimum = self._policy.min_cash_amount
@@ -166,7 +167,7 @@ class OrderingService:
             raise BadRequest(
                 f"the amount paid in cash must be 0 or at least {minimum} KRW: "
                 f"use {amount} more points, or {minimum - amount} fewer",
-                code="cash_amount_too_small",
+                code=codes.CASH_AMOUNT_TOO_SMALL,
             )
         all_points = amount == 0
         # Every order starts with the card TTL; a virtual account's longer wait starts when it is issued.
@@ -209,11 +210,11 @@ class OrderingService:
     def _lines_from_cart(self, user_id: str) -> list[OrderLine]:
         items = self._carts.list_items(user_id)
         if not items:
-            raise BadRequest("the cart is empty", code="empty_cart")
+            raise BadRequest("the cart is empty", code=codes.EMPTY_CART)
         if len(items) > MAX_ORDER_LINES:
             raise BadRequest(
                 f"an order can hold at most {MAX_ORDER_LINES} different products (the cart has {len(items)})",
-                code="too_many_lines",
+                code=codes.TOO_MANY_LINES,
             )
         products = self._catalog.get_products(pid for pid, _ in items)
         lines = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from checkout import error_codes as codes
 from checkout.domain.order import Order
 from checkout.errors import BadRequest, OrderNotFound
 from checkout.ports import OrderRepository, PointsRepository
@@ -38,4 +39,4 @@ class ReadService:
 
 def _check_limit(limit: int) -> None:
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
-        raise BadRequest(f"limit must be an integer from 1 to {MAX_PAGE}", code="invalid_limit")
+        raise BadRequest(f"limit must be an integer from 1 to {MAX_PAGE}", code=codes.INVALID_LIMIT)

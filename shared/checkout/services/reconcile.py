@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from checkout import error_codes as codes
 from checkout.domain.order import Order, StrayPayment, VbankAccount
 from checkout.domain.reconciliation import BOOKKEEPING, Action, CancelFact, Decision, PaymentFacts, decide
 from checkout.domain.refunds import plan_cancel_at_iamport, plan_refund
@@ -248,7 +249,7 @@ class Reconciler:
             try:
                 return self._gateway.get_payment(imp_uid)
             except PaymentNotFound:
-                raise BadRequest(f"I'mport knows no payment {imp_uid}", code="unknown_payment") from None
+                raise BadRequest(f"I'mport knows no payment {imp_uid}", code=codes.UNKNOWN_PAYMENT) from None
         if order.amount == 0 and order.imp_uid is None:
             return None  # paid with points: there is no I'mport payment to look at
         # Without an imp_uid, a paid attempt wins over later failed or abandoned ones (reference §4.2).
@@ -269,7 +270,9 @@ class Reconciler:
                 logger.warning(
                     "payment belongs to another order", extra={**log, "payment_merchant_uid": p.merchant_uid}
                 )
-                raise BadRequest("the payment does not belong to this order", code="payment_order_mismatch")
+                raise BadRequest(
+                    "the payment does not belong to this order", code=codes.PAYMENT_ORDER_MISMATCH
+                )
             case Action.PAY:
                 superseded = order.imp_uid if order.imp_uid and order.imp_uid != p.imp_uid else None
                 new = self._orders.apply(

@@ -23,6 +23,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime
 
+from checkout import error_codes as codes
 from checkout.domain.order import LineQuantity, Order, RefundAccount, RefundIntent
 from checkout.domain.reconciliation import CancelFact, is_own_cancel
 from checkout.domain.refunds import plan_refund
@@ -160,7 +161,7 @@ class RefundService:
             # I'mport cannot send money back to a virtual account; it needs the buyer's own (reference §4.7).
             raise BadRequest(
                 "refunding a virtual-account payment needs refund_account {holder, bank, number}",
-                code="refund_account_required",
+                code=codes.REFUND_ACCOUNT_REQUIRED,
             )
         return intent
 
@@ -315,7 +316,7 @@ class RefundService:
 def _same_request(recorded: str, now: str) -> None:
     if recorded and recorded != now:
         raise ValidationFailed(
-            "this Idempotency-Key was used with a different request", code="idempotency_key_reused"
+            "this Idempotency-Key was used with a different request", code=codes.IDEMPOTENCY_KEY_REUSED
         )
 
 

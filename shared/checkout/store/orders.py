@@ -10,6 +10,7 @@ from datetime import datetime
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
+from checkout import error_codes as codes
 from checkout.domain.order import Order
 from checkout.domain.transition import Transition
 from checkout.errors import BadRequest
@@ -72,7 +73,7 @@ def _encode_cursor(key: dict[str, dict[str, str]]) -> str:
 
 def _decode_cursor(cursor: str, user_id: str) -> dict[str, dict[str, str]]:
     """The cursor is opaque to buyers; decoding it checks it is well formed and is this buyer's."""
-    bad = BadRequest("invalid cursor", code="invalid_cursor")
+    bad = BadRequest("invalid cursor", code=codes.INVALID_CURSOR)
     if len(cursor) > 1024:
         raise bad
     try:

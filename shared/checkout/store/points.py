@@ -17,6 +17,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from checkout import error_codes as codes
 from checkout.domain.points import LedgerEntry, LedgerKind, PointsBalance
 from checkout.errors import BadRequest
 from checkout.store.codec import dt_in, dt_out
@@ -117,7 +118,7 @@ def _encode_cursor(user_id: str, at: str, sk: str) -> str:
 def _decode_cursor(cursor: str, user_id: str) -> tuple[str, str]:
     """(at, sk) of the last entry shown. The cursor is opaque to buyers; decoding it checks it is well
     formed and is this buyer's."""
-    bad = BadRequest("invalid cursor", code="invalid_cursor")
+    bad = BadRequest("invalid cursor", code=codes.INVALID_CURSOR)
     if len(cursor) > MAX_CURSOR_LENGTH:
         raise bad
     try:

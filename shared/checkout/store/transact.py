@@ -17,6 +17,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from checkout import error_codes as codes
 from checkout.domain.points import LedgerEntry
 from checkout.domain.transition import Transition
 from checkout.errors import (
@@ -175,7 +176,7 @@ class TransitionWriter:
             if code != "ConditionalCheckFailed":
                 continue
             if item.kind == "stock":
-                raise OutOfStock(f"{names.get(item.key, item.key)} is out of stock", code="out_of_stock")
+                raise OutOfStock(f"{names.get(item.key, item.key)} is out of stock", code=codes.OUT_OF_STOCK)
             if item.kind == "balance":
                 raise self._balance_refusal(t)
             if item.kind == "cart":
