@@ -47,7 +47,7 @@ def audit_window(event: dict[str, Any], now: datetime) -> tuple[datetime, dateti
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
-@metrics.log_metrics
+@metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     event = event if isinstance(event, dict) else {}
     since, until = audit_window(event, datetime.now(UTC))

@@ -15,7 +15,7 @@ from checkout.wiring import get_checkout
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
-@metrics.log_metrics
+@metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.info("sweep started", extra={"scheduled_at": event.get("time")})
     # The sweep logs its own summary and counts SweepErrors; one order's failure never stops it, so
