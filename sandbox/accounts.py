@@ -1,4 +1,4 @@
-"""Merchant accounts (imp code + REST key/secret) and their access tokens (reference §2).
+"""Merchant accounts (imp code + REST key/secret) and their access tokens (docs/iamport-v1.md#tokens).
 
 Token rules: a token lives 30 minutes; asking again while it is valid returns the same token and the
 same `expired_at`, except within its last minute, when the expiry moves 5 minutes later (several web

@@ -1,4 +1,4 @@
-"""Cancel and refund rules of `POST /payments/cancel` and the console cancel (reference §4.7, §11.5).
+"""Cancel and refund rules of `POST /payments/cancel` and the console cancel (docs/iamport-v1.md#cancel).
 
 Every check runs before anything changes, so a refused cancel leaves the payment untouched.
 """
@@ -29,7 +29,8 @@ class Cancelled:
 
 
 def resolve_target(sb: Sandbox, merchant_code: str, imp_uid: object, merchant_uid: object) -> Payment:
-    """imp_uid wins; an unknown imp_uid fails even when merchant_uid would match (reference §4.7)."""
+    """imp_uid wins; an unknown imp_uid fails even when merchant_uid would match
+    (docs/iamport-v1.md#cancel)."""
     payment: Payment | None = None
     if imp_uid:
         payment = sb.store.get(merchant_code, str(imp_uid))
@@ -74,7 +75,8 @@ def cancel(sb: Sandbox, payment: Payment, body: dict, *, check_refund_account: b
     if not amount:
         amount = remaining
     if amount > remaining:
-        raise CancelRefused(-1, msg.text("cancel_amount_exceeds"))  # a PG-side refusal (§3.4)
+        # A PG-side refusal (docs/iamport-v1.md#messages).
+        raise CancelRefused(-1, msg.text("cancel_amount_exceeds"))
     for name in ("tax_free", "vat_amount"):
         _optional_number(sb, body, name)
 
@@ -96,7 +98,8 @@ def cancel(sb: Sandbox, payment: Payment, body: dict, *, check_refund_account: b
     payment.cancel_amount = to_number(subtract(payment.cancel_amount, -amount))
     payment.cancel_reason = reason
     payment.updated_at = now
-    # A partial cancel keeps `paid` (observed, reference §4.7); only the last won changes the status.
+    # A partial cancel keeps `paid` (observed, docs/iamport-v1.md#cancel); only the last won changes the
+    # status.
     if payment.remaining == 0:
         payment.status = "cancelled"
         payment.cancelled_at = now

@@ -1,8 +1,9 @@
 """The payment window's decisions, shared by the browser shim and `POST /sandbox/payments`.
 
 Opening the window validates the request_pay parameters, enforces the pre-registered amount
-(reference §4.6) and refuses a merchant_uid that was already paid; only then is a `ready` payment
-created. Finishing it approves, declines, abandons or issues a virtual account (§4.10).
+(docs/iamport-v1.md#prepare) and refuses a merchant_uid that was already paid; only then is a `ready` payment
+created. Finishing it approves, declines, abandons or issues a virtual account
+(docs/iamport-v1.md#status-lifecycle).
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def open_window(
         raise WindowRefused(sb, "param_invalid", name="merchant_uid")
     amount = params.get("amount")
     if isinstance(amount, bool) or not isinstance(amount, int | float) or amount <= 0:
-        raise WindowRefused(sb, "amount_not_number")  # the real SDK insists on a number (§12.8)
+        # The real SDK insists on a number (docs/iamport-v1.md#request-pay).
+        raise WindowRefused(sb, "amount_not_number")
     amount = to_number(amount)
     currency = str(params.get("currency") or "KRW").upper()
     if not force:
@@ -118,7 +120,8 @@ def finish_window(sb: Sandbox, payment: Payment, action: str, confirm_refusal: s
     payment.window["open"] = False
     now = sb.clock.now()
     if action == "close":
-        # Abandoning leaves the payment `ready` (reference §4.10); nothing is charged or notified.
+        # Abandoning leaves the payment `ready` (docs/iamport-v1.md#status-lifecycle); nothing is charged or
+        # notified.
         payment.updated_at = now
         sb.store.changed()
         return Finished(payment, False, ERROR_CODES["user_cancelled"], sb.messages.text("user_cancelled"))
@@ -179,7 +182,8 @@ def issue_vbank(sb: Sandbox, payment: Payment, due: int, bank_code: str, holder:
 
 
 def parse_vbank_due(value: object, now: int) -> int:
-    """The browser's vbank_due strings (reference §8.2), read as Korean time; date-only = end of day."""
+    """The browser's vbank_due strings (docs/iamport-v1.md#request-pay), read as Korean time; date-only = end
+    of day."""
     if value is None or value == "":
         return now + DEFAULT_VBANK_DUE_S
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -210,7 +214,7 @@ def callback_rsp(
     error_code: str | None = None,
     error_msg: str | None = None,
 ) -> dict:
-    """The object IMP.request_pay hands to the page's callback (reference §8.3)."""
+    """The object IMP.request_pay hands to the page's callback (docs/iamport-v1.md#callback-rsp)."""
     if finished is not None:
         error_code, error_msg = finished.error_code, finished.error_msg
     success = finished.success if finished is not None else False
@@ -248,7 +252,7 @@ def callback_rsp(
 
 
 def redirect_query(rsp: dict) -> dict[str, str]:
-    """The m_redirect_url query (reference §8.4): ids, imp_success, and the error on failure."""
+    """The m_redirect_url query (docs/iamport-v1.md#redirect): ids, imp_success, and the error on failure."""
     query = {"merchant_uid": rsp["merchant_uid"] or "", "imp_success": "true" if rsp["success"] else "false"}
     if rsp["imp_uid"]:
         query = {"imp_uid": rsp["imp_uid"], **query}
@@ -263,7 +267,7 @@ def _text(value: object, limit: int) -> str | None:
 
 
 def _notice_url(value: object) -> str | None:
-    # POST /vbanks types notice_url as an array (§12.12): the first URL is the one used.
+    # POST /vbanks types notice_url as an array (docs/iamport-v1.md#transport): the first URL is the one used.
     if isinstance(value, list):
         value = value[0] if value else None
     return str(value) if value else None

@@ -81,7 +81,8 @@ def register(router: Router, sb: Sandbox) -> None:
             if payment.pay_method != "vbank" or payment.status != "ready" or not payment.vbank_issued_at:
                 return fail(409, 1, sb.messages.text("vbank_not_ready"))
             if sb.clock.now() > payment.vbank_date:
-                # The bank refuses deposits after the due date (our choice for an undocumented case, §11.6).
+                # The bank refuses deposits after the due date (our choice for an undocumented case,
+                # docs/iamport-v1.md#vbanks).
                 return fail(409, 1, sb.messages.text("vbank_due_passed"))
             approve(sb, payment, "vbank")
             req.notifications.append((payment, "vbank_deposit", "paid", None))

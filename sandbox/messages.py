@@ -1,6 +1,7 @@
 """Every message the sandbox can send, keyed by situation.
 
-Texts marked REAL were observed from the live API (reference §3.4, §11); the others are
+Texts marked REAL were observed from the live API (docs/iamport-v1.md#messages, #sandbox-choices); the others
+are
 undocumented there, so the sandbox picks a plausible Korean text. Every entry can be overridden per
 server (`POST /sandbox/config {"messages": {...}}`) for clients that match on text.
 """

@@ -1,6 +1,6 @@
 """The Payment record and its wire form: every field of the official `PaymentAnnotation`.
 
-On the wire (reference §4.9, §11.9): amounts are JSON numbers, times are integer unix seconds with
+On the wire (docs/iamport-v1.md#payment-model): amounts are JSON numbers, times are integer unix seconds with
 0 for "not yet", `custom_data` is a JSON string, and every optional field is present, null when
 unknown.
 """
@@ -14,7 +14,8 @@ from decimal import Decimal, InvalidOperation
 
 STATUSES = ("ready", "paid", "failed", "cancelled")
 
-# KFTC bank codes the sandbox can issue virtual accounts for (reference §13: code-info/pg-1.md).
+# KFTC bank codes the sandbox can issue virtual accounts for (docs/iamport-v1.md#bank-codes:
+# code-info/pg-1.md).
 BANKS = {
     "002": "KDB산업은행",
     "003": "IBK기업은행",
@@ -141,7 +142,8 @@ API_FIELDS = tuple(f.name for f in fields(Payment) if f.name not in INTERNAL_FIE
 
 
 def custom_data_text(value: object) -> str | None:
-    """The browser sends an object; the API stores and returns it as JSON text (reference §12.10)."""
+    """The browser sends an object; the API stores and returns it as JSON text
+    (docs/iamport-v1.md#custom-data)."""
     if value is None:
         return None
     if isinstance(value, str):

@@ -1,4 +1,4 @@
-"""REST routes that change payments: prepare, cancel and virtual accounts (reference §4.6-4.8)."""
+"""REST routes that change payments: prepare, cancel and virtual accounts (docs/iamport-v1.md#prepare)."""
 
 from __future__ import annotations
 
@@ -68,7 +68,8 @@ def register(router: Router, sb: Sandbox) -> None:
             )
             done = cancel(sb, payment, body)
         except CancelRefused as exc:
-            return fail(200, exc.code, exc.message)  # business failures are HTTP 200 (§3.2)
+            # Business failures are HTTP 200 (docs/iamport-v1.md#failures).
+            return fail(200, exc.code, exc.message)
         if sb.settings.webhook_on_api_cancel:
             req.notifications.append((done.payment, "api_cancel", "cancelled", done.cancellation_id))
         return ok(done.payment.to_api())
@@ -147,7 +148,8 @@ def register(router: Router, sb: Sandbox) -> None:
         if isinstance(found, Response):
             return found
         now = sb.clock.now()
-        # Voiding is undocumented beyond "not payable any more"; `cancelled` is the likely state (§4.8).
+        # Voiding is undocumented beyond "not payable any more"; `cancelled` is the likely state
+        # (docs/iamport-v1.md#vbanks).
         found.status = "cancelled"
         found.cancelled_at = now
         found.cancel_reason = sb.messages.text("vbank_voided")

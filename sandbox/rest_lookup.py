@@ -1,4 +1,5 @@
-"""REST routes that read: `POST /users/getToken` and the payment lookups (reference §2, §4.1-4.5)."""
+"""REST routes that read: `POST /users/getToken` and the payment lookups (docs/iamport-v1.md#tokens,
+#lookups)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sandbox.store import SORTINGS, sort_payments
 MAX_IDS = 100
 MAX_LIMIT = 1000
 WINDOW_S = 90 * 24 * 3600
-# /payments/status/{s} filters on the timestamp of each payment's current status (§4.5).
+# /payments/status/{s} filters on the timestamp of each payment's current status (docs/iamport-v1.md#lookups).
 STATUS_TIME = {"ready": "started_at", "paid": "paid_at", "cancelled": "cancelled_at", "failed": "failed_at"}
 
 
@@ -142,7 +143,8 @@ def register(router: Router, sb: Sandbox) -> None:
         return ok(
             {
                 "total": total,
-                "previous": page - 1 if page > 1 else 0,  # 0 means "no such page" (§4.9)
+                # 0 means "no such page" (docs/iamport-v1.md#paged-lists).
+                "previous": page - 1 if page > 1 else 0,
                 "next": page + 1 if page < last_page else 0,
                 "list": [p.to_api() for p in chunk],
             }

@@ -1,7 +1,8 @@
 """Request parsing, replies and routing for the sandbox's HTTP server (stdlib only).
 
 Bodies may be JSON or `application/x-www-form-urlencoded`, as every I'mport endpoint accepts both
-(reference §1). Form keys in bracket style (`extra[requester]`, `imp_uid[]`) become nested values.
+(docs/iamport-v1.md#transport). Form keys in bracket style (`extra[requester]`, `imp_uid[]`) become
+nested values.
 """
 
 from __future__ import annotations

@@ -104,7 +104,8 @@ class SandboxApp:
 
 
 def _token(request: Request) -> str | None:
-    """Authorization (raw or Bearer) wins over the legacy X-ImpTokenHeader (reference §2.4)."""
+    """Authorization (raw or Bearer) wins over the legacy X-ImpTokenHeader
+    (docs/iamport-v1.md#token-header)."""
     authorization = (request.header("authorization") or "").strip()
     if authorization:
         scheme, _, rest = authorization.partition(" ")

@@ -65,7 +65,8 @@ class PaymentStore:
         return [p for p in self.payments.values() if p.merchant_code == merchant_code]
 
     def already_paid(self, merchant_code: str, merchant_uid: str) -> bool:
-        """A merchant_uid that has taken money once may not be charged again (reference §8.2)."""
+        """A merchant_uid that has taken money once may not be charged again
+        (docs/iamport-v1.md#request-pay)."""
         return any(p.paid_at > 0 for p in self.by_merchant_uid(merchant_code, merchant_uid))
 
     # -- pre-registration ------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Webhook delivery (reference §5): background threads, timeouts, modes, and a record of every attempt.
+"""Webhook delivery (docs/iamport-v1.md#webhooks): background threads, timeouts, modes, and a record of every
+attempt.
 
 The API response path never waits on a delivery, except in the `webhook_first` order where the
 payment window's reply waits for the first attempt, as PortOne's "webhook first" option does.
@@ -204,7 +205,8 @@ class WebhookDispatcher:
                 if status_code is not None and 200 <= status_code < 300:
                     delivery.state = "delivered"
                     return
-                retryable = status_code is None or status_code >= 500  # never retry a 4xx (§12.15)
+                # Never retry a 4xx (docs/iamport-v1.md#webhooks).
+                retryable = status_code is None or status_code >= 500
                 if not retryable or attempt == plan.tries:
                     delivery.state = "failed"
                     return

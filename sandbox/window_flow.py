@@ -14,7 +14,7 @@ from sandbox.checkout import Finished, WindowRefused, finish_window, open_window
 from sandbox.payments import Payment
 from sandbox.state import Sandbox
 
-CONFIRM_TIMEOUT_S = 10.0  # PortOne waits 10 s for the merchant's confirm_url (reference §6)
+CONFIRM_TIMEOUT_S = 10.0  # PortOne waits 10 s for the merchant's confirm_url (docs/iamport-v1.md#confirm-url)
 
 
 def open_payment(

@@ -50,7 +50,8 @@ def register(router: Router, sb: Sandbox) -> None:
         try:
             payment = open_payment(sb, body.get("merchant_code"), params, req.header("user-agent"))
         except WindowRefused as exc:
-            # The window does not open: no payment exists, so imp_uid is null (reference §8.3).
+            # The window does not open: no payment exists, so imp_uid is null
+            # (docs/iamport-v1.md#callback-rsp).
             rsp = callback_rsp(None, None, params, exc.error_code, exc.error_msg)
             return cors(Response(200, {"opened": False, "rsp": rsp, "redirect_url": _redirect(params, rsp)}))
         with sb.lock:

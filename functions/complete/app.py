@@ -50,7 +50,7 @@ def complete_payment_redirect() -> Response[str]:
         ) from None
     logger.append_keys(merchant_uid=report.merchant_uid, imp_uid=report.imp_uid)
     # imp_success and error_* describe what the payment window saw; they are deprecated and can be
-    # wrong (reference §8.4), so they are logged for support and never decide anything.
+    # wrong (docs/iamport-v1.md#redirect), so they are logged for support and never decide anything.
     logger.info(
         "payment window returned",
         extra={

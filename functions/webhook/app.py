@@ -1,7 +1,8 @@
 """POST /iamport/webhook: I'mport's payment notification (JSON or form, as set in the PortOne console).
 
 The body is only a pointer: reconcile re-reads the payment from I'mport, so a forged notification can
-change nothing. The answer tells I'mport whether to resend (it retries on 5xx only, reference §5):
+change nothing. The answer tells I'mport whether to resend (it retries on 5xx only,
+docs/iamport-v1.md#webhooks):
 200 for every notification understood, including one for an order we don't know; 4xx for garbage and
 for a sender outside the allowlist; 5xx only when trying again later can succeed.
 """
@@ -39,7 +40,7 @@ from checkout.wiring import get_checkout
 
 app = build_resolver()
 
-# I'mport resends a failed delivery after about a minute (reference §5).
+# I'mport resends a failed delivery after about a minute (docs/iamport-v1.md#webhooks).
 RESEND_AFTER_S = "60"
 
 

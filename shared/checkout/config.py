@@ -98,7 +98,7 @@ class Settings(BaseModel):
 
     @property
     def notice_url(self) -> str:
-        """I'mport's per-payment webhook URL (overrides the console setting, reference §5)."""
+        """I'mport's per-payment webhook URL (overrides the console setting, docs/iamport-v1.md#webhooks)."""
         return f"{self.public_api_url}/iamport/webhook"
 
 

@@ -12,7 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-# Limits follow I'mport's Payment model (reference §4.9): buyer_name 16, buyer_tel 16, buyer_email 64,
+# Limits follow I'mport's Payment model (docs/iamport-v1.md#payment-model): buyer_name 16, buyer_tel 16,
+# buyer_email 64,
 # buyer_addr 128, buyer_postcode 8; merchant_uid 40, imp_uid 32.
 # A pattern rather than EmailStr: the layer stays free of the optional email-validator package, and I'mport
 # only needs a plausible address for receipts.
@@ -73,7 +74,7 @@ class CompletePaymentInput(BaseModel):
     """What the browser (IMP.request_pay callback) or the m_redirect_url query reports.
 
     Only a pointer: the outcome is always re-read from I'mport. `imp_uid` may be missing when the
-    window failed before a payment existed (reference §8.3).
+    window failed before a payment existed (docs/iamport-v1.md#callback-rsp).
     """
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
@@ -88,7 +89,7 @@ class CompletePaymentInput(BaseModel):
 
 
 class WebhookInput(BaseModel):
-    """I'mport's notification body (reference §5). `status` is logged, never trusted."""
+    """I'mport's notification body (docs/iamport-v1.md#webhooks). `status` is logged, never trusted."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
@@ -106,7 +107,7 @@ class RefundLineInput(BaseModel):
 
 
 class RefundAccountInput(BaseModel):
-    """Where a paid virtual-account order's cash goes back (I'mport needs it, reference §4.7)."""
+    """Where a paid virtual-account order's cash goes back (I'mport needs it, docs/iamport-v1.md#cancel)."""
 
     model_config = _STRICT
 

@@ -1,4 +1,4 @@
-"""Domain -> the public JSON of the API (docs/architecture.md, DESIGN §7).
+"""Domain -> the public JSON of the API (docs/architecture.md, docs/design.md#api).
 
 Times are ISO-8601 UTC with a `Z`; money and points are integers (KRW). Nothing here exposes the
 buyer's refund account, the payment snapshot or any internal bookkeeping (versions, sweep keys).

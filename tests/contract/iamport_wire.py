@@ -2,7 +2,7 @@
 
 Deliberately independent of the product's gateway adapter: it sends exactly what the test asks for
 and hands back the status and the decoded body, so a test can judge both layers of failure
-(HTTP status, then the envelope's `code`; reference §3.2).
+(HTTP status, then the envelope's `code`; docs/iamport-v1.md#failures).
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ SPEC_PATH = REPO_ROOT / ".cache" / "portone" / "v1.openapi.json"
 NUMERIC_KEYWORDS = ("maxLength", "minLength", "maximum", "minimum", "maxItems", "minItems", "multipleOf")
 
 # The one definition whose `required` list names fields it does not have: it was copied from
-# PagedPaymentAnnotation (`total, previous, next`), see reference §4.6 and §12.6.
+# PagedPaymentAnnotation (`total, previous, next`), see docs/iamport-v1.md#prepare.
 BOGUS_REQUIRED = {"PaymentPrepareAnnotation": ("total", "previous", "next")}
 
 # Every emulated operation lives under one of these spec paths. The spec writes `find` and `findAll`
@@ -36,7 +36,8 @@ BOGUS_REQUIRED = {"PaymentPrepareAnnotation": ("total", "previous", "next")}
 FIND_PATH = "/payments/find/{merchant_uid}/{payment_status}"
 FIND_ALL_PATH = "/payments/findAll/{merchant_uid}/{payment_status}"
 
-# What a body without a schema in the spec must be: the envelope, `response: null` (reference §3.2).
+# What a body without a schema in the spec must be: the envelope, `response: null`
+# (docs/iamport-v1.md#failures).
 ERROR_ENVELOPE: dict[str, Any] = {
     "allOf": [
         {"$ref": "#/definitions/ResponseAnnotation"},
@@ -89,7 +90,8 @@ def adapt_definitions(definitions: dict[str, Any]) -> dict[str, Any]:
        integers, so the limits are still enforced.
     2. Properties that are not `required` may be null: the live API sends every Payment field and
        uses null for "not applicable" (`card_type`, `vbank_*`, `receipt_url`...), and the envelope's
-       `message` is null on success while `response` is null on failure (reference §3.1, §4.9).
+       `message` is null on success while `response` is null on failure (docs/iamport-v1.md#envelope,
+       #payment-model).
        Required properties stay non-null.
     3. `PaymentPrepareAnnotation.required` lists `total, previous, next`, fields it does not have;
        that list is dropped (the defect is a copy-paste from PagedPaymentAnnotation).
@@ -122,7 +124,7 @@ class PortOneSpec:
         """The schema for one documented status of an operation.
 
         The spec gives no body schema for error statuses (401, 404, 400), but the server sends the
-        envelope with `response: null` (reference §3.2), so that is what such a body must match.
+        envelope with `response: null` (docs/iamport-v1.md#failures), so that is what such a body must match.
         """
         responses = self.operation(path, method)["responses"]
         if str(status) not in responses:

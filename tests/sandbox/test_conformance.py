@@ -3,7 +3,7 @@
 Every response, success or failure, is validated with jsonschema against the response schema the
 spec gives that operation and status (statuses without a schema: the envelope with `response: null`),
 after the narrow repair in tests/contract/portone_spec.py. Behaviour the spec leaves to prose comes
-from the reference (§ numbers of docs/iamport-v1-api reference in the assertions' messages).
+from docs/iamport-v1.md (the assertions' messages name its sections by anchor).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def succeeded(spec: PortOneSpec, path: str, method: str, reply: Reply, status: i
         f"{method} {path}: expected HTTP {status}, got {reply.status} {reply.body!r}"
     )
     conforms(spec, path, method, reply)
-    assert reply.code == 0 and reply.message is None, f"success envelope (§3.1): {reply.body!r}"
+    assert reply.code == 0 and reply.message is None, f"success envelope (#envelope): {reply.body!r}"
     assert reply.response is not None
     return reply.response
 
@@ -71,7 +71,7 @@ def failed(
         f"{method} {path}: expected HTTP {status}, got {reply.status} {reply.body!r}"
     )
     conforms(spec, path, method, reply)
-    assert reply.code != 0 and reply.response is None, f"failure envelope (§3.1): {reply.body!r}"
+    assert reply.code != 0 and reply.response is None, f"failure envelope (#envelope): {reply.body!r}"
     if message is not None:
         assert reply.message == message, f"message: {reply.message!r} != {message!r}"
 
@@ -79,10 +79,12 @@ def failed(
 def assert_complete_payment(spec: PortOneSpec, payment: dict[str, Any]) -> None:
     """Every PaymentAnnotation property is present (maybe null); timestamps are ints, 0 when unset."""
     missing = spec.payment_properties - payment.keys()
-    assert not missing, f"Payment lacks {sorted(missing)} (§11.9: present-but-null, never absent)"
+    assert not missing, f"Payment lacks {sorted(missing)} (#payment-model: present-but-null, never absent)"
     for field in TIMESTAMPS:
         value = payment[field]
-        assert type(value) is int and value >= 0, f"{field}={value!r}: unix seconds, 0 when unset (§4.9)"
+        assert type(value) is int and value >= 0, (
+            f"{field}={value!r}: unix seconds, 0 when unset (#payment-model)"
+        )
     assert payment["started_at"] > 0
     status = payment["status"]
     assert status in {"ready", "paid", "failed", "cancelled"}
@@ -122,7 +124,7 @@ def test_real_sandbox_responses_fail_the_unrepaired_spec_and_pass_the_repaired_o
         succeeded(spec, path, method, reply)
 
 
-# --- POST /users/getToken (§2) ----------------------------------------------------------------------
+# --- POST /users/getToken (#tokens) -------------------------------------------------------
 
 TOKEN = "/users/getToken"
 
@@ -133,7 +135,7 @@ def test_get_token_issues_a_30_minute_token_and_reuses_it(wire: IamportWire, spe
     form = wire.call("POST", TOKEN, data={"imp_key": DEV_IMP_KEY, "imp_secret": DEV_IMP_SECRET}, auth=False)
     again = succeeded(spec, TOKEN, "post", form)
     assert (again["access_token"], again["expired_at"]) == (first["access_token"], first["expired_at"]), (
-        "a still-valid token is returned unchanged (§2.3)"
+        "a still-valid token is returned unchanged (#token-lifetime)"
     )
 
 
@@ -145,7 +147,7 @@ def test_get_token_without_credentials_names_the_missing_parameters(
     wire: IamportWire, spec: PortOneSpec
 ) -> None:
     reply = wire.get_token()
-    assert reply.status in {200, 400} and reply.status != 401, "missing credentials are not a 401 (§2.5)"
+    assert reply.status in {200, 400} and reply.status != 401, "missing credentials are not a 401 (#tokens)"
     if reply.status == 200:
         failed(spec, TOKEN, "post", reply, 200, MISSING_CREDENTIALS)
     else:
@@ -171,10 +173,12 @@ def test_get_token_in_the_last_minute_extends_the_same_token_by_5_minutes(
     wire.advance_clock(1800 - 30)
     extended = succeeded(spec, TOKEN, "post", wire.get_token(imp_key=DEV_IMP_KEY, imp_secret=DEV_IMP_SECRET))
     assert extended["access_token"] == issued["access_token"]
-    assert extended["expired_at"] == issued["expired_at"] + 300, "§2.3: within 1 minute of expiry, +5 minutes"
+    assert extended["expired_at"] == issued["expired_at"] + 300, (
+        "#token-lifetime: within 1 minute of expiry, +5 minutes"
+    )
 
 
-# --- tokens on protected routes (§2.4, §2.5) --------------------------------------------------------
+# --- tokens on protected routes (#token-header, #tokens) ----------------------------------
 
 PROTECTED = [
     ("GET", "/payments/imp_000000000000", "/payments/{imp_uid}", "get"),
@@ -216,7 +220,8 @@ def test_raw_bearer_and_legacy_token_headers_are_all_accepted(wire: IamportWire,
         reply = wire.call("GET", url, headers=headers, auth=False)
         assert succeeded(spec, "/payments/{imp_uid}", "get", reply)["imp_uid"] == payment["imp_uid"], headers
     both = wire.call("GET", url, headers={"Authorization": "0" * 40, "X-ImpTokenHeader": token}, auth=False)
-    failed(spec, "/payments/{imp_uid}", "get", both, 401)  # Authorization wins over X-ImpTokenHeader (§2.4)
+    # Authorization wins over X-ImpTokenHeader (#token-header).
+    failed(spec, "/payments/{imp_uid}", "get", both, 401)
 
 
 MALFORMED = [
@@ -233,14 +238,15 @@ def test_malformed_requests_get_an_error_envelope_never_a_server_error(
     wire: IamportWire, spec: PortOneSpec, method: str, url: str, body: Any
 ) -> None:
     # The spec documents no status for bad parameters on these operations; whatever the status, the
-    # body must still be the envelope with code != 0 and response null (§3.2, §11.2).
+    # body must still be the envelope with code != 0 and response null (docs/iamport-v1.md#failures,
+    # #envelope).
     reply = wire.call(method, url, json=body)
     assert reply.status in {200, 400}, f"{method} {url}: HTTP {reply.status} {reply.body!r}"
     spec.validate_error_envelope(reply.body)
     assert reply.code != 0 and isinstance(reply.message, str) and reply.message
 
 
-# --- GET /payments/{imp_uid} (§4.1) -------------------------------------------------------------------
+# --- GET /payments/{imp_uid} (#lookup) ----------------------------------------------------
 
 
 @pytest.mark.parametrize("outcome", ["paid", "failed", "vbank"])
@@ -258,11 +264,11 @@ def test_payment_lookup_returns_a_complete_payment_for_each_outcome(
     expected = {"paid": "paid", "failed": "failed", "vbank": "ready"}[outcome]
     assert payment["status"] == expected
     if outcome == "failed":
-        assert payment["fail_reason"], "a failed payment says why (§4.10)"
+        assert payment["fail_reason"], "a failed payment says why (#status-lifecycle)"
     if outcome == "vbank":
         assert payment["pay_method"] == "vbank"
         for field in ("vbank_code", "vbank_name", "vbank_num", "vbank_holder"):
-            assert payment[field], f"an issued vbank carries {field} (§4.8)"
+            assert payment[field], f"an issued vbank carries {field} (#vbanks)"
         assert payment["vbank_date"] > 0 and payment["vbank_issued_at"] > 0
 
 
@@ -270,7 +276,9 @@ def test_custom_data_sent_as_an_object_comes_back_as_json_text(wire: IamportWire
     cart = {"cart_id": "c-17", "points": 1500, "note": "문 앞에 놓아주세요"}
     seeded = wire.seed_payment(new_merchant_uid("custom-data"), 8000, "paid", force=True, custom_data=cart)
     payment = lookup(wire, spec, seeded["imp_uid"])
-    assert isinstance(payment["custom_data"], str), "custom_data is a JSON string on the REST API (§12.10)"
+    assert isinstance(payment["custom_data"], str), (
+        "custom_data is a JSON string on the REST API (#custom-data)"
+    )
     assert json.loads(payment["custom_data"]) == cart
     assert lookup(wire, spec, seed(wire, "no-custom-data")["imp_uid"])["custom_data"] is None
 
@@ -279,7 +287,7 @@ def test_payment_lookup_of_an_unknown_imp_uid_is_404(wire: IamportWire, spec: Po
     failed(spec, "/payments/{imp_uid}", "get", wire.call("GET", "/payments/imp_999999999999"), 404, NOT_FOUND)
 
 
-# --- GET /payments (multi, §4.4) ----------------------------------------------------------------------
+# --- GET /payments (multi, docs/iamport-v1.md#lookups) ------------------------------------------------------
 
 
 def test_multi_lookup_answers_200_when_all_found_207_when_some_404_when_none(
@@ -309,12 +317,12 @@ def test_multi_lookup_of_more_than_100_ids_is_refused(wire: IamportWire, spec: P
     payment = seed(wire, "multi-101")
     ids = [payment["imp_uid"]] + [f"imp_{n:012d}" for n in range(100)]
     reply = wire.call("GET", "/payments", params={"imp_uid[]": ids})
-    assert reply.status not in {200, 207}, "at most 100 ids per multi lookup (§4.4)"
+    assert reply.status not in {200, 207}, "at most 100 ids per multi lookup (#lookups)"
     spec.validate_error_envelope(reply.body)
     assert reply.code != 0
 
 
-# --- GET /payments/find/{merchant_uid}[/{payment_status}] (§4.2) ---------------------------------------
+# --- GET /payments/find/{merchant_uid}[/{payment_status}] (#find-by-merchant-uid) ---------
 
 
 def test_find_by_merchant_uid_with_and_without_status(wire: IamportWire, spec: PortOneSpec) -> None:
@@ -326,7 +334,8 @@ def test_find_by_merchant_uid_with_and_without_status(wire: IamportWire, spec: P
     paid = succeeded(spec, FIND_PATH, "get", wire.call("GET", f"/payments/find/{merchant_uid}/paid"))
     assert paid["imp_uid"] == payment["imp_uid"]
     assert_complete_payment(spec, paid)
-    # A merchant_uid with no payment in the asked status is a 404 (official client's live test, §4.2).
+    # A merchant_uid with no payment in the asked status is a 404 (official client's live test,
+    # docs/iamport-v1.md#find-by-merchant-uid).
     failed(spec, FIND_PATH, "get", wire.call("GET", f"/payments/find/{merchant_uid}/failed"), 404, NOT_FOUND)
     failed(spec, FIND_PATH, "get", wire.call("GET", "/payments/find/ct-never-seen"), 404, NOT_FOUND)
 
@@ -345,7 +354,7 @@ def test_find_returns_the_latest_attempt_by_default_sorting(wire: IamportWire, s
     )
 
 
-# --- GET /payments/findAll/{merchant_uid}[/{payment_status}] (§4.3) ------------------------------------
+# --- GET /payments/findAll/{merchant_uid}[/{payment_status}] (#lookups) -------------------
 
 
 def test_find_all_pages_every_attempt_of_a_merchant_uid(wire: IamportWire, spec: PortOneSpec) -> None:
@@ -385,7 +394,7 @@ def test_find_all_rejects_unknown_merchant_uid_and_bad_parameters(
     failed(spec, FIND_ALL_PATH, "get", too_many, 400)
 
 
-# --- GET /payments/status/{payment_status} (§4.5) -------------------------------------------------------
+# --- GET /payments/status/{payment_status} (#lookups) -------------------------------------
 
 STATUS = "/payments/status/{payment_status}"
 
@@ -419,7 +428,9 @@ def test_status_list_filters_by_the_from_to_window(wire: IamportWire, spec: Port
     assert paid["imp_uid"] not in {p["imp_uid"] for p in earlier["list"]}
     around = {"from": paid["paid_at"], "to": paid["paid_at"], "limit": 1000}
     inclusive = succeeded(spec, STATUS, "get", wire.call("GET", "/payments/status/paid", params=around))
-    assert paid["imp_uid"] in {p["imp_uid"] for p in inclusive["list"]}, "from and to are inclusive (§4.5)"
+    assert paid["imp_uid"] in {p["imp_uid"] for p in inclusive["list"]}, (
+        "from and to are inclusive (#lookups)"
+    )
 
 
 def test_status_list_rejects_an_unsupported_status_and_an_out_of_range_page(
@@ -429,7 +440,7 @@ def test_status_list_rejects_an_unsupported_status_and_an_out_of_range_page(
     failed(spec, STATUS, "get", wire.call("GET", "/payments/status/paid", params={"page": 0}), 400)
 
 
-# --- /payments/prepare (§4.6) -----------------------------------------------------------------------------
+# --- /payments/prepare (#prepare) ---------------------------------------------------------
 
 PREPARE = "/payments/prepare"
 PREPARED = "/payments/prepare/{merchant_uid}"
@@ -444,7 +455,7 @@ def test_prepare_registers_updates_and_reads_back_an_amount(wire: IamportWire, s
         wire.call("POST", PREPARE, json={"merchant_uid": merchant_uid, "amount": 12000}),
     )
     assert created["merchant_uid"] == merchant_uid and created["amount"] == 12000
-    assert created["currency"] is None, "no currency registered means it is not checked (§4.6)"
+    assert created["currency"] is None, "no currency registered means it is not checked (#prepare)"
     duplicate = wire.call("POST", PREPARE, json={"merchant_uid": merchant_uid, "amount": 12000})
     failed(spec, PREPARE, "post", duplicate, 200, PREPARE_DUPLICATE)
 
@@ -470,7 +481,8 @@ def test_prepare_lookups_and_updates_of_an_unregistered_merchant_uid_are_404(
     failed(
         spec, PREPARE, "put", wire.call("PUT", PREPARE, json={"merchant_uid": missing, "amount": 1000}), 404
     )
-    # The spec documents no 404 for this GET; the live server sends one (§3.3, §12.21): envelope only.
+    # The spec documents no 404 for this GET; the live server sends one (docs/iamport-v1.md#failures,
+    # #messages): envelope only.
     reply = wire.call("GET", f"/payments/prepare/{missing}")
     assert reply.status == 404
     spec.validate_error_envelope(reply.body)
@@ -488,7 +500,7 @@ def test_control_api_enforces_the_prepared_amount_unless_forced(wire: IamportWir
     assert lookup(wire, spec, payment["imp_uid"])["amount"] == 9000
 
 
-# --- POST /payments/cancel (§4.7) ---------------------------------------------------------------------------
+# --- POST /payments/cancel (#cancel) ------------------------------------------------------
 
 CANCEL = "/payments/cancel"
 
@@ -546,7 +558,7 @@ def test_partial_cancels_keep_status_paid_until_the_balance_is_zero(
     )
     assert_complete_payment(spec, rest)
     assert (rest["status"], rest["cancel_amount"], len(rest["cancel_history"])) == ("cancelled", 10000, 3)
-    assert rest["cancel_history"][-1]["amount"] == 5000, "amount 0 cancels the remaining balance (§4.7)"
+    assert rest["cancel_history"][-1]["amount"] == 5000, "amount 0 cancels the remaining balance (#cancel)"
 
 
 def test_cancel_with_a_stale_checksum_is_refused_without_side_effects(
@@ -581,7 +593,7 @@ def test_cancel_uses_imp_uid_over_merchant_uid(wire: IamportWire, spec: PortOneS
     wrong_imp_uid = cancel(wire, imp_uid="imp_999999999999", merchant_uid=payment["merchant_uid"])
     failed(spec, CANCEL, "post", wrong_imp_uid, 200, CANCEL_NOT_FOUND)
     assert lookup(wire, spec, payment["imp_uid"])["status"] == "paid", (
-        "an invalid imp_uid fails the cancel (§4.7)"
+        "an invalid imp_uid fails the cancel (#cancel)"
     )
 
 
@@ -615,7 +627,7 @@ def test_cancel_of_an_unpaid_vbank_is_refused(wire: IamportWire, spec: PortOneSp
     assert lookup(wire, spec, vbank["imp_uid"])["status"] == "ready"
 
 
-# --- /vbanks (§4.8) -----------------------------------------------------------------------------
+# --- /vbanks (#vbanks) --------------------------------------------------------------------
 
 VBANKS = "/vbanks"
 VBANK = "/vbanks/{imp_uid}"
@@ -658,7 +670,8 @@ def test_issue_edit_and_void_a_virtual_account(wire: IamportWire, spec: PortOneS
     voided = succeeded(spec, VBANK, "delete", wire.call("DELETE", url))
     assert_complete_payment(spec, voided)
     assert voided["status"] != "ready" and voided["paid_at"] == 0
-    # Once voided it is no longer `ready`, so it can be neither edited nor voided again (§4.8).
+    # Once voided it is no longer `ready`, so it can be neither edited nor voided again
+    # (#vbanks).
     failed(spec, VBANK, "delete", wire.call("DELETE", url), 400)
     failed(spec, VBANK, "put", wire.call("PUT", url, json={"amount": 1000}), 400)
 

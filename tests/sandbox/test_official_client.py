@@ -1,8 +1,9 @@
 """PortOne's own Python client (`iamport-rest-client` 0.9.0, module `iamport`) works against the sandbox.
 
 Nobody here wrote that client, so it checks the sandbox from the outside: URLs, the token header,
-the envelope and both layers of failure exactly as the real API presents them to it (reference §10).
-Its `find_by_status` always raises TypeError upstream (§4.5), so it is not used.
+the envelope and both layers of failure exactly as the real API presents them to it
+(docs/iamport-v1.md#official-client).
+Its `find_by_status` always raises TypeError upstream (docs/iamport-v1.md#lookups), so it is not used.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from tests.contract.iamport_wire import DEV_IMP_KEY, DEV_IMP_SECRET, IamportWire
 
 @pytest.fixture
 def iamport(sandbox: Any) -> Iamport:
-    # The client formats URLs as '{}payments/...', so the base URL must end with a slash (§10).
+    # The client formats URLs as '{}payments/...', so the base URL must end with a slash
+    # (docs/iamport-v1.md#official-client).
     return Iamport(imp_key=DEV_IMP_KEY, imp_secret=DEV_IMP_SECRET, imp_url=sandbox.url.rstrip("/") + "/")
 
 
@@ -109,7 +111,8 @@ def test_client_cancels_partially_with_checksum_and_a_stale_checksum_is_rejected
     first = iamport.cancel("부분 환불", merchant_uid=seeded["merchant_uid"], amount=1000, checksum=10000)
     assert (first["status"], first["cancel_amount"]) == ("paid", 1000)
 
-    # A merchant whose records missed the first refund still believes 10000 is cancellable (§4.7).
+    # A merchant whose records missed the first refund still believes 10000 is cancellable
+    # (docs/iamport-v1.md#cancel).
     with pytest.raises(Iamport.ResponseError) as stale:
         iamport.cancel("중복 환불", imp_uid=seeded["imp_uid"], amount=1000, checksum=10000)
     assert stale.value.code != 0 and stale.value.message

@@ -1,4 +1,5 @@
-"""confirm_url (reference §6): the merchant gets the last word before the PG is asked to pay."""
+"""confirm_url (docs/iamport-v1.md#confirm-url): the merchant gets the last word before the PG is asked to
+pay."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Payment lookups (reference §4.1-4.5, §4.9): the full Payment model and every list endpoint."""
+"""Payment lookups (docs/iamport-v1.md#lookups, #payment-model): the full Payment model and every list
+endpoint."""
 
 from __future__ import annotations
 

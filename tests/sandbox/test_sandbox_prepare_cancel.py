@@ -1,4 +1,4 @@
-"""Pre-registration (reference §4.6) and cancel/refund rules (§4.7, §11.5)."""
+"""Pre-registration (docs/iamport-v1.md#prepare) and cancel/refund rules (docs/iamport-v1.md#cancel)."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def test_force_simulates_a_tampered_payment_past_the_prepared_amount(sandbox: An
 
 def cancel(api: ImpApi, **body: Any) -> dict:
     reply = api.call("POST", "/payments/cancel", json_body=body)
-    assert reply.status_code == 200  # cancel failures are business failures (§3.2)
+    assert reply.status_code == 200  # cancel failures are business failures (docs/iamport-v1.md#failures)
     return reply.json()
 
 

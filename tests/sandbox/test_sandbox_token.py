@@ -1,4 +1,5 @@
-"""Access tokens (reference §2): issue, reuse, extension near expiry, expiry, and how they are sent."""
+"""Access tokens (docs/iamport-v1.md#tokens): issue, reuse, extension near expiry, expiry, and how they are
+sent."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Virtual accounts (reference §4.8, §11.6): issue, edit, void, deposit and the due date."""
+"""Virtual accounts (docs/iamport-v1.md#vbanks): issue, edit, void, deposit and the due date."""
 
 from __future__ import annotations
 

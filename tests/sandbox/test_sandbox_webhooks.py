@@ -1,4 +1,5 @@
-"""Webhooks (reference §5, §11.7): events, URL choice, content types, delivery modes, retries, faults."""
+"""Webhooks (docs/iamport-v1.md#webhooks): events, URL choice, content types, delivery modes, retries,
+faults."""
 
 from __future__ import annotations
 

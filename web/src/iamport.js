@@ -3,7 +3,7 @@ import { settings } from "./settings.js";
 
 const SCRIPT_TIMEOUT_MS = 15000;
 // Phones and narrow windows get I'mport's redirect flow: many mobile PG pages replace the whole page,
-// so a JavaScript callback would never run there (reference §8.2, m_redirect_url).
+// so a JavaScript callback would never run there (docs/iamport-v1.md#request-pay, m_redirect_url).
 const MOBILE_QUERY = "(max-width: 768px)";
 
 let loading = null;
@@ -35,7 +35,7 @@ async function loadIamport() {
   if (loading === null) {
     loading = (window.IMP ? Promise.resolve(window.IMP) : loadScript(settings().impScriptUrl))
       .then((IMP) => {
-        // I'mport: call IMP.init only once per page (reference §8.1).
+        // I'mport: call IMP.init only once per page (docs/iamport-v1.md#sdk-init).
         IMP.init(settings().merchantCode);
         return IMP;
       })
@@ -52,7 +52,7 @@ export function usesRedirect() {
 }
 
 // The rsp says the window did not end in a payment: closed, declined, or refused before the PG.
-// success/imp_success are deprecated and must not decide anything (reference §8.3).
+// success/imp_success are deprecated and must not decide anything (docs/iamport-v1.md#callback-rsp).
 export function paymentWindowFailed(rsp) {
   return rsp.error_code != null || Boolean(rsp.error_msg);
 }

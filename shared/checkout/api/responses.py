@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    """`{"error": {"code", "message"}}`: the one error shape of the checkout API (DESIGN §7)."""
+    """`{"error": {"code", "message"}}`: the one error shape of the checkout API (docs/design.md#api)."""
     return {"error": {"code": code, "message": message, **extra}}
 
 

@@ -121,7 +121,8 @@ class RefundAccount:
 
 @dataclass(frozen=True)
 class RefundIntent:
-    """Step 1 of the refund saga (DESIGN §5): what is about to be refunded, written before I'mport is asked.
+    """Step 1 of the refund saga (docs/design.md#refund-saga): what is about to be refunded, written before
+    I'mport is asked.
 
     `checksum` is the cancellable cash I'mport must still show: a repeated cancel with the same checksum is
     refused once the first went through, so cash can never go out twice.
@@ -180,7 +181,7 @@ class StrayPayment:
     reason: str  # duplicate | late_success | amount_mismatch
     at: datetime
     # Still at I'mport because it refused the refund (a paid virtual account needs the buyer's own
-    # account, reference §4.7): an operator must return it by hand.
+    # account, docs/iamport-v1.md#cancel): an operator must return it by hand.
     unrefunded: int = 0
 
 

@@ -1,4 +1,5 @@
-"""Points rules (DESIGN §4): a per-user balance with holds, and a ledger with deterministic keys.
+"""Points rules (docs/design.md#money-points-stock): a per-user balance with holds, and a ledger with
+deterministic keys.
 
 The ledger key is `merchant_uid` + event (plus the refund id for refund events), written with
 `attribute_not_exists`: a replayed transition can never credit or debit twice.

@@ -1,4 +1,5 @@
-"""What a payment, as I'mport reports it, means for an order (DESIGN §3). One decision table.
+"""What a payment, as I'mport reports it, means for an order (docs/design.md#state-machine). One decision
+table.
 
 The verification rules: the payment belongs to this order (`merchant_uid`), is in KRW, carries exactly
 the order's cash amount, and its status comes from I'mport's API (never from a browser or webhook body).

@@ -1,4 +1,4 @@
-"""How much of a refund is cash and how much is points (DESIGN §4, §5).
+"""How much of a refund is cash and how much is points (docs/design.md#money-points-stock, #refund-saga).
 
 Cash goes back first, then points: the buyer paid `amount` in cash and `points_used` in points, and a
 partial refund returns money before it returns points. Earned points are clawed back in proportion to

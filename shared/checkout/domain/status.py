@@ -1,4 +1,4 @@
-"""The order state machine (DESIGN §3): which status may follow which.
+"""The order state machine (docs/design.md#state-machine): which status may follow which.
 
 Every write that changes an order is conditioned on the order still being in one of the allowed
 from-states (and on its version), so this table is also the set of conditions the store enforces.

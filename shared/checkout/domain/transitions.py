@@ -1,4 +1,5 @@
-"""The order's state changes, each built as one `Transition` (DESIGN §3, §4).
+"""The order's state changes, each built as one `Transition` (docs/design.md#state-machine,
+#money-points-stock).
 
 Pure functions: given the order as read (and what I'mport said), return what to write. The store makes
 each one atomic and conditional; nothing here talks to AWS or I'mport.

@@ -1,6 +1,7 @@
 """Unwrapping I'mport's `{code, message, response}` envelope into a payload or a typed error.
 
-Reference §3: the server sends the envelope on every status even though the spec documents no body for
+Reference docs/iamport-v1.md#envelope: the server sends the envelope on every status even though the spec
+documents no body for
 non-200 answers; success is HTTP 200 with `code == 0`; a business refusal is HTTP 200 with `code != 0`.
 """
 

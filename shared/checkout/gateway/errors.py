@@ -1,6 +1,7 @@
 """Typed failures of the payment gateway.
 
-I'mport V1 fails on two layers (reference §3.2): the HTTP status (401 token, 404 lookup miss, 5xx) and,
+I'mport V1 fails on two layers (docs/iamport-v1.md#failures): the HTTP status (401 token, 404 lookup miss,
+5xx) and,
 inside an HTTP 200, the envelope's `code != 0` (a business refusal such as a stale cancel checksum).
 Every error keeps both: `http_status`, the envelope `code` and `message` (the official client drops the
 body of non-200 answers; we never do).

@@ -1,13 +1,14 @@
 """The I'mport (PortOne V1) REST adapter of the `PaymentGateway` port, on `requests`.
 
 Keep one instance per container (wiring builds it once): it owns the HTTP connection pool and the
-cached access token. What it does better than the official client (reference §10): it caches the token
-instead of fetching one per call, sets a timeout on every request, retries only what is safe to repeat,
-and raises typed errors that keep the HTTP status and the envelope's `code`/`message`.
+cached access token. What it does better than the official client (docs/iamport-v1.md#official-client):
+it caches the token instead of fetching one per call, sets a timeout on every request, retries only
+what is safe to repeat, and raises typed errors that keep the HTTP status and the envelope's
+`code`/`message`.
 
 Which calls are retried (on connection errors, timeouts, 5xx and 429):
 - GETs (single and batch lookups, listings by status), and getToken (a repeated getToken returns the
-  same token, §2.3);
+  same token, docs/iamport-v1.md#token-lifetime);
 - `prepare`: the whole operation converges (see `prepare`), so a repeat after a lost answer is harmless;
 - `cancel` only when it carries a `checksum`: I'mport refuses a cancel whose checksum no longer equals
   the cancellable balance, so a repeat of a cancel that did go through is refused, never paid twice.
@@ -128,7 +129,7 @@ class IamportV1Gateway:
         """`GET /payments/find/{merchant_uid}[/{status}]`: the latest attempt (in `status`), or None.
 
         One merchant_uid may carry several attempts (a failed one, then a paid one): without `status`
-        I'mport answers the most recently started one (§4.2).
+        I'mport answers the most recently started one (docs/iamport-v1.md#find-by-merchant-uid).
         """
         if status is not None and status not in set(PaymentStatus):
             raise ValueError(f"unknown payment status {status!r}")
@@ -226,7 +227,8 @@ class IamportV1Gateway:
         return list(listed.payments), next_page if next_page is not None and next_page > page else None
 
     def prepare(self, merchant_uid: str, amount: int) -> None:
-        """Register `amount` for `merchant_uid` so I'mport's window refuses any other amount (§4.6).
+        """Register `amount` for `merchant_uid` so I'mport's window refuses any other amount
+        (docs/iamport-v1.md#prepare).
 
         Idempotent, so order creation can be retried freely:
         - not registered yet: `POST /payments/prepare`;
@@ -274,7 +276,8 @@ class IamportV1Gateway:
         """`POST /payments/cancel`: refund `amount` of `imp_uid`; returns the updated payment.
 
         `checksum` is the cancellable balance *before* this cancel (`Payment.cancellable_amount`);
-        I'mport refuses the cancel when it no longer matches (§4.7), which is what makes a repeated
+        I'mport refuses the cancel when it no longer matches (docs/iamport-v1.md#cancel), which is what makes
+        a repeated
         refund impossible. `amount` must be positive: I'mport reads 0 as "cancel everything", which
         the checkout never means by accident. A paid virtual account needs the refund_* fields.
         Raises CancelRejected (check `.ambiguous`) and IamportUnavailable.
@@ -383,7 +386,8 @@ class IamportV1Gateway:
                 cause: BaseException | None = exc
             except IamportError as exc:
                 if exc.http_status == 401 and authorized and not refreshed_after_401 and token is not None:
-                    # Expired or revoked under us (e.g. right at expiry, §2.3): one fresh token, one retry.
+                    # Expired or revoked under us (e.g. right at expiry, docs/iamport-v1.md#token-lifetime):
+                    # one fresh token, one retry.
                     refreshed_after_401 = True
                     self._tokens.invalidate(token)
                     attempt -= 1

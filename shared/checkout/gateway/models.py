@@ -1,8 +1,10 @@
 """What the checkout reads from the payment gateway: a payment, its cancels, a pre-registered amount.
 
-Field names and meanings follow I'mport V1's `PaymentAnnotation` (reference §4.9). Parsing rules:
+Field names and meanings follow I'mport V1's `PaymentAnnotation` (docs/iamport-v1.md#payment-model). Parsing
+rules:
 
-- Unknown fields are ignored: I'mport adds fields and enum values without notice (§1, backward compatibility).
+- Unknown fields are ignored: I'mport adds fields and enum values without notice
+(docs/iamport-v1.md#transport, backward compatibility).
 - Money is `int` KRW. The API sends JSON numbers (`number` in the spec, because USD can be fractional);
   an integral number (`1000` or `1000.0`) becomes an int, a fractional one is refused rather than rounded:
   KRW has no minor unit, so `1000.5` can only be a payment the checkout never asked for.

@@ -1,6 +1,7 @@
 """The I'mport access token, cached per gateway instance (= per Lambda container when wiring keeps one).
 
-Rules (reference §2.3): a token lives 30 minutes; getToken while it is valid returns the same token;
+Rules (docs/iamport-v1.md#token-lifetime): a token lives 30 minutes; getToken while it is valid returns the
+same token;
 a call within the last minute extends it by 5 minutes; any API call with an expired token is a 401.
 
 - The token is refreshed `refresh_margin_s` (60 s) before it expires. Expiry is measured as

@@ -1,4 +1,5 @@
-"""Creating an order from the cart (DESIGN §4): one transaction, then the amount is pre-registered.
+"""Creating an order from the cart (docs/design.md#money-points-stock): one transaction, then the amount is
+pre-registered.
 
 With an `Idempotency-Key`, the merchant_uid is decided before anything is written and kept with the
 key's claim. If the attempt dies after its transaction and before the key records the result, the
@@ -38,7 +39,7 @@ from checkout.services.results import CreatedOrder
 from checkout.services.telemetry import metric
 
 KST = timezone(timedelta(hours=9))
-ORDER_NAME_MAX = 40  # I'mport's `name` (reference §4.9)
+ORDER_NAME_MAX = 40  # I'mport's `name` (docs/iamport-v1.md#payment-model)
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,8 @@ class OrderingService:
         )
 
     def payment_params(self, order: Order) -> dict[str, Any]:
-        """The `IMP.request_pay` parameters (reference §8.2). The amount is the pre-registered one."""
+        """The `IMP.request_pay` parameters (docs/iamport-v1.md#request-pay). The amount is the pre-registered
+        one."""
         p = self._policy
         params: dict[str, Any] = {
             "pg": p.pg,

@@ -1,4 +1,4 @@
-"""`reconcile`: the ONE place that decides what a payment means for an order (DESIGN §3).
+"""`reconcile`: the ONE place that decides what a payment means for an order (docs/design.md#state-machine).
 
 The browser completion, the mobile redirect, the webhook and the sweeper all end here. It re-reads the
 order (consistently), asks I'mport what really happened, decides with `domain.reconciliation.decide`,
@@ -252,7 +252,8 @@ class Reconciler:
                 raise BadRequest(f"I'mport knows no payment {imp_uid}", code=codes.UNKNOWN_PAYMENT) from None
         if order.amount == 0 and order.imp_uid is None:
             return None  # paid with points: there is no I'mport payment to look at
-        # Without an imp_uid, a paid attempt wins over later failed or abandoned ones (reference §4.2).
+        # Without an imp_uid, a paid attempt wins over later failed or abandoned ones
+        # (docs/iamport-v1.md#find-by-merchant-uid).
         paid = self._gateway.find_payment(order.merchant_uid, "paid")
         if paid is not None:
             return paid

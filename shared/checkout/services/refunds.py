@@ -158,7 +158,8 @@ class RefundService:
             else RefundAccount(account.holder, account.bank, account.number),
         )
         if intent.amount > 0 and order.pay_method == "vbank" and account is None:
-            # I'mport cannot send money back to a virtual account; it needs the buyer's own (reference §4.7).
+            # I'mport cannot send money back to a virtual account; it needs the buyer's own
+            # (docs/iamport-v1.md#cancel).
             raise BadRequest(
                 "refunding a virtual-account payment needs refund_account {holder, bank, number}",
                 code=codes.REFUND_ACCOUNT_REQUIRED,

@@ -233,7 +233,8 @@ def test_a_forged_virtual_account_deposit_iamport_cannot_refund_is_left_visible(
 
     order = shop.checkout.complete_payment(issued["imp_uid"], placed.merchant_uid, OWNER)
 
-    # I'mport cannot send a virtual account's money back without the buyer's own account (§4.7).
+    # I'mport cannot send a virtual account's money back without the buyer's own account
+    # (docs/iamport-v1.md#cancel).
     assert shop.gateway.get_payment(issued["imp_uid"]).status == "paid"
     assert order.status is OrderStatus.FAILED
     assert shop.stock("mug") == 5 and shop.balance("u1") == (5_000, 0)

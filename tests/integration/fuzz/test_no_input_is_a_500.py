@@ -59,7 +59,8 @@ ACCEPTED: dict[str, frozenset[int]] = {
     "DELETE /cart/items/{product_id}": frozenset({200}),
     # The m_redirect_url always sends the browser on to the result page (status=error when it failed).
     "GET /payments/complete": frozenset({302}),
-    # A well-formed notification for an order the shop doesn't know is acknowledged (reference §5).
+    # A well-formed notification for an order the shop doesn't know is acknowledged
+    # (docs/iamport-v1.md#webhooks).
     "POST /iamport/webhook": frozenset({200}),
     # The paid order's own payment reported again is re-verified: nothing to do.
     "POST /payments/complete": frozenset({200}),

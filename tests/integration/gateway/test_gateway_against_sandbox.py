@@ -41,7 +41,7 @@ def test_token_is_refreshed_a_minute_before_expiry_and_the_server_extends_it(iam
     iamport.advance(50)  # 50 s left: inside the margin, so refreshed before use
     iamport.gateway.get_payment(paid["imp_uid"])
     assert iamport.token_calls() == 2
-    # I'mport hands back the same token, extended by 5 minutes (reference §2.3)
+    # I'mport hands back the same token, extended by 5 minutes (docs/iamport-v1.md#token-lifetime)
     assert iamport.gateway.access_token() == first
 
     iamport.advance(200)  # past the original expiry, inside the extension: no 401, no new token

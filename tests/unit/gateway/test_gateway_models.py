@@ -78,7 +78,7 @@ def test_partially_cancelled_payment_keeps_history_and_cancellable_amount(paymen
 
     payment = Payment.model_validate(raw)
 
-    assert payment.status == "paid"  # a partial cancel leaves a payment paid (reference §4.7)
+    assert payment.status == "paid"  # a partial cancel leaves a payment paid (docs/iamport-v1.md#cancel)
     assert payment.cancellable_amount == 22000
     assert payment.cancel_history == [
         CancelHistoryEntry(
