@@ -1,8 +1,8 @@
 """The I'mport access token, cached per gateway instance (= per Lambda container when wiring keeps one).
 
-Rules (docs/iamport-v1.md#token-lifetime): a token lives 30 minutes; getToken while it is valid returns the
-same token;
-a call within the last minute extends it by 5 minutes; any API call with an expired token is a 401.
+Rules (docs/iamport-v1.md#token-lifetime): a token lives 30 minutes; getToken while it is valid returns
+the same token; a call within the last minute extends it by 5 minutes; any API call with an expired
+token is a 401.
 
 - The token is refreshed `refresh_margin_s` (60 s) before it expires. Expiry is measured as
   `expired_at - now` with both numbers from the *server*, then counted down on the local monotonic
