@@ -55,5 +55,11 @@ __all__ = ["MetricUnit", "count", "logger", "metrics", "tracer"]
 
 def count(name: str, value: int = 1) -> None:
     """Add to a business counter (OrdersCreated, PaymentsVerified, AmountMismatch, DuplicateDelivery,
-    LateSuccessRefunded, OrdersExpired, RefundsIssued, ...)."""
-    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    LateSuccessRefunded, OrdersExpired, RefundsIssued, ...; docs/deploy.md lists them).
+
+    A metric must never undo or fail a payment transition that is already committed, so a failure to
+    record one (e.g. no namespace configured outside Lambda) is logged and swallowed here."""
+    try:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        logger.warning("metric not recorded", extra={"metric": name, "error": type(exc).__name__})

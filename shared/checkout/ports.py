@@ -6,11 +6,29 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+# The payment port's value types and the failures it may raise: the services import them from here.
+from checkout.gateway.models import Payment, PaymentStatus
+from checkout.payment_errors import (
+    CancelRejected,
+    IamportError,
+    IamportRejected,
+    IamportUnavailable,
+    PaymentNotFound,
+)
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
 
-    from checkout.gateway.models import Payment
+__all__ = [
+    "CancelRejected",
+    "IamportError",
+    "IamportRejected",
+    "IamportUnavailable",
+    "Payment",
+    "PaymentNotFound",
+    "PaymentStatus",
+]
 
 
 # -- payment gateway -------------------------------------------------------------------------------
@@ -22,7 +40,7 @@ class PaymentGateway(Protocol):
 
     Deliberately narrow: no tokens, no envelopes, no provider routes, so another provider (PortOne V2)
     can be added as another adapter without touching the services. Failures are typed:
-    `checkout.gateway.errors.PaymentNotFound`, `CancelRejected` (`.code`, `.message`, `.ambiguous`) and
+    `PaymentNotFound`, `CancelRejected` (`.code`, `.message`, `.ambiguous`) and
     `checkout.errors.GatewayUnavailable` (transient: nothing was decided, retry later).
     """
 
@@ -81,7 +99,7 @@ if TYPE_CHECKING:
 
     from checkout.domain.order import Order, Product
     from checkout.domain.points import LedgerEntry, PointsBalance
-    from checkout.domain.transition import Transition
+    from checkout.domain.transitions import Transition
 
 
 class CatalogRepository(Protocol):

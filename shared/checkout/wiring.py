@@ -73,6 +73,7 @@ def build_checkout(
     gateway: PaymentGateway | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> Checkout:
+    from checkout.observability import count
     from checkout.services import Checkout
     from checkout.services.audit import Auditor
     from checkout.services.catalog import CatalogService
@@ -82,7 +83,6 @@ def build_checkout(
     from checkout.services.reconcile import Reconciler
     from checkout.services.refunds import RefundService
     from checkout.services.sweep import Sweeper
-    from checkout.services.telemetry import metric
 
     if store is None:
         from checkout.store import build_store
@@ -123,7 +123,7 @@ def build_checkout(
         sweeper=Sweeper(
             orders=store.orders, gateway=pay, reconciler=reconciler, refunds=refunds, clock=clock
         ),
-        auditor=Auditor(orders=store.orders, gateway=pay, reconciler=reconciler, clock=clock, metric=metric),
+        auditor=Auditor(orders=store.orders, gateway=pay, reconciler=reconciler, clock=clock, metric=count),
     )
 
 

@@ -26,9 +26,9 @@ from checkout import error_codes as codes
 from checkout.api.payloads import json_object
 from checkout.api.responses import error_response
 from checkout.errors import CheckoutError, RequestInProgress
-from checkout.gateway.errors import IamportError
 from checkout.gateway.retry import deadline_in
 from checkout.observability import logger
+from checkout.payment_errors import IamportError
 
 # Powertools reports a body that is not JSON as a validation error of this type.
 _MALFORMED_BODY_TYPES = {"json_invalid", "form_invalid", "multipart_invalid"}

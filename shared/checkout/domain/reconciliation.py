@@ -15,8 +15,6 @@ from enum import StrEnum
 from checkout.domain.order import Order, RefundIntent
 from checkout.domain.status import REFUNDABLE, OrderStatus
 
-S = OrderStatus
-
 
 @dataclass(frozen=True)
 class CancelFact:
@@ -167,7 +165,7 @@ def _decide_open(order: Order, p: PaymentFacts, *, owner: bool) -> Decision:
                     f"virtual account for {p.amount} {p.currency}, expected {order.amount} KRW",
                 )
             return Decision(Action.VOID_STRAY, "virtual account for another amount")
-        if order.status is S.READY:
+        if order.status is OrderStatus.READY:
             return Decision(Action.AWAIT_DEPOSIT)
         return Decision(Action.NOTHING, "virtual account already issued", repeat=not bound_elsewhere)
     if p.status in ("failed", "cancelled"):
@@ -188,13 +186,13 @@ def _decide_open(order: Order, p: PaymentFacts, *, owner: bool) -> Decision:
 
 
 def _decide_closed(order: Order, p: PaymentFacts) -> Decision:
-    if p.imp_uid == order.imp_uid and order.status not in (S.FAILED, S.EXPIRED):
+    if p.imp_uid == order.imp_uid and order.status not in (OrderStatus.FAILED, OrderStatus.EXPIRED):
         if order.status in REFUNDABLE or order.pending_refund is not None:
             return converge_cancels(order, p)
         return Decision(Action.NOTHING, "already applied", repeat=True)
     if p.status == "paid" and p.cancellable > 0:
         # Money arrived for an order that no longer takes it (late), or a second time (duplicate).
-        late = order.status in (S.FAILED, S.EXPIRED)
+        late = order.status in (OrderStatus.FAILED, OrderStatus.EXPIRED)
         return Decision(Action.REFUND_STRAY, "late_success" if late else "duplicate")
     if p.status == "ready" and p.is_issued_vbank:
         # An account issued after the order closed (or for a second attempt): no deposit may land in it.
@@ -202,7 +200,7 @@ def _decide_closed(order: Order, p: PaymentFacts) -> Decision:
     if p.cancel_amount > 0 and p.imp_uid != order.imp_uid:
         # Money that came and went back without the books hearing of it (a stray refunded by a request
         # whose write was lost, or by hand): keep the evidence, so the audit finds it accounted for.
-        late = order.status in (S.FAILED, S.EXPIRED)
+        late = order.status in (OrderStatus.FAILED, OrderStatus.EXPIRED)
         return Decision(Action.RECORD_STRAY, "late_success" if late else "duplicate")
     return Decision(
         Action.NOTHING, "payment does not change a closed order", repeat=p.imp_uid == order.imp_uid
@@ -293,6 +291,6 @@ def converge_cancels(order: Order, p: PaymentFacts) -> Decision:
         return Decision(Action.NOTHING, "refund in progress")
     if gap < 0:
         return Decision(Action.NOTHING, "the books show more refunded than I'mport", disagree=True)
-    if p.held == 0 and order.status is not S.CANCELLED:
+    if p.held == 0 and order.status is not OrderStatus.CANCELLED:
         return Decision(Action.CLOSE_CANCELLED, "nothing left at I'mport")
     return Decision(Action.NOTHING, "already applied", repeat=True)

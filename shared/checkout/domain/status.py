@@ -19,23 +19,21 @@ class OrderStatus(StrEnum):
     EXPIRED = "expired"
 
 
-S = OrderStatus
-
 # Orders that still wait for money: the sweeper watches them, stock and points stay reserved.
-OPEN = frozenset({S.READY, S.AWAITING_DEPOSIT})
+OPEN = frozenset({OrderStatus.READY, OrderStatus.AWAITING_DEPOSIT})
 # Orders whose money arrived and can (still) be refunded. Nothing more happens to the other statuses
 # (cancelled, failed, expired), except refunding a stray payment that arrives late.
-REFUNDABLE = frozenset({S.PAID, S.PARTIALLY_CANCELLED})
+REFUNDABLE = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_CANCELLED})
 
 # target status -> the statuses it may be reached from. A new order starts `ready`, or `paid` when
 # points cover the whole total (see transitions.open_order).
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
-    S.AWAITING_DEPOSIT: frozenset({S.READY}),
-    S.PAID: frozenset({S.READY, S.AWAITING_DEPOSIT}),
-    S.PARTIALLY_CANCELLED: frozenset({S.PAID, S.PARTIALLY_CANCELLED}),
-    S.CANCELLED: frozenset({S.PAID, S.PARTIALLY_CANCELLED}),
-    S.FAILED: frozenset({S.READY, S.AWAITING_DEPOSIT}),
-    S.EXPIRED: frozenset({S.READY, S.AWAITING_DEPOSIT}),
+    OrderStatus.AWAITING_DEPOSIT: frozenset({OrderStatus.READY}),
+    OrderStatus.PAID: frozenset({OrderStatus.READY, OrderStatus.AWAITING_DEPOSIT}),
+    OrderStatus.PARTIALLY_CANCELLED: frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_CANCELLED}),
+    OrderStatus.CANCELLED: frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_CANCELLED}),
+    OrderStatus.FAILED: frozenset({OrderStatus.READY, OrderStatus.AWAITING_DEPOSIT}),
+    OrderStatus.EXPIRED: frozenset({OrderStatus.READY, OrderStatus.AWAITING_DEPOSIT}),
 }
 
 

@@ -1,21 +1,71 @@
-"""The order's state changes, each built as one `Transition` (docs/design.md#state-machine,
-#money-points-stock).
+"""The order's state changes: the `Transition` type (everything one change writes, applied by the store as
+ONE TransactWriteItems) and the functions that build each one (docs/design.md#transitions).
 
-Pure functions: given the order as read (and what I'mport said), return what to write. The store makes
-each one atomic and conditional; nothing here talks to AWS or I'mport.
+The order item is written conditioned on its expected version and allowed from-states (or on not
+existing yet, for a new order); the side effects ride in the same transaction, so either all of them
+happen or none. The builders are pure: given the order as read (and what I'mport said), they return what
+to write; nothing here talks to AWS or I'mport.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from checkout.domain.order import Order, RefundIntent, RefundRecord, StrayPayment, VbankAccount
 from checkout.domain.points import LedgerEntry, LedgerKind, PointsMove, earned_points
 from checkout.domain.status import OrderStatus, allowed_from
-from checkout.domain.transition import CartMove, StockMove, Transition
 
-S = OrderStatus
+# DynamoDB's TransactWriteItems limit (since 2022; it was 25 before).
+MAX_TRANSACTION_ITEMS = 100
+# Per order line, the heaviest transitions write the product's stock and the buyer's cart line
+# (creation takes them, failure and expiry give them back).
+ITEMS_PER_LINE = 2
+# Besides the lines: the order itself, the points balance and at most two ledger entries
+# (an all-points order: `use`; a rollback: `release`; a refund: `refund_use` + `clawback`).
+FIXED_ITEMS = 4
+# So an order may have at most this many distinct products.
+MAX_ORDER_LINES = (MAX_TRANSACTION_ITEMS - FIXED_ITEMS) // ITEMS_PER_LINE
+
+
+@dataclass(frozen=True)
+class StockMove:
+    """Change a product's stock. Negative = reserve, only if `stock >= -delta` (never oversell)."""
+
+    product_id: str
+    delta: int
+
+
+@dataclass(frozen=True)
+class CartMove:
+    """Take a cart line into an order (only if it still holds exactly `quantity`), or put it back."""
+
+    product_id: str
+    quantity: int
+    restore: bool
+
+
+@dataclass(frozen=True)
+class Transition:
+    order: Order  # the order as it will be written (version already bumped)
+    expected_version: int | None  # None: a new order, which must not exist yet
+    from_statuses: frozenset[OrderStatus]
+    stock: tuple[StockMove, ...] = ()
+    cart: tuple[CartMove, ...] = ()
+    points: PointsMove | None = None
+    ledger: tuple[LedgerEntry, ...] = ()
+    # The buyer's count of unpaid orders (kept on their points balance item): +1 when an order opens,
+    # only while it stays below `max_open`; -1 when it is paid, fails or expires.
+    open_delta: int = 0
+    max_open: int | None = None
+
+    @property
+    def user_id(self) -> str:
+        return self.order.user_id
+
+    def item_count(self) -> int:
+        points = 0 if (self.points is None or self.points.is_empty) and not self.open_delta else 1
+        return 1 + len(self.stock) + len(self.cart) + points + len(self.ledger)
 
 
 def _next(order: Order, now: datetime, **changes: object) -> Order:
@@ -42,7 +92,7 @@ def open_order(order: Order, *, max_open: int | None = None) -> Transition:
     points: PointsMove | None = None
     ledger: tuple[LedgerEntry, ...] = ()
     if spend > 0:
-        if order.status is S.PAID:  # nothing left to pay through I'mport: the points are spent now
+        if order.status is OrderStatus.PAID:  # nothing left to pay through I'mport: the points are spent now
             points = PointsMove(order.user_id, available_delta=-spend, require_available=spend)
             ledger = _ledger(order, LedgerKind.USE, spend, now)
         else:
@@ -71,7 +121,7 @@ def mark_paid(
     new = _next(
         order,
         now,
-        status=S.PAID,
+        status=OrderStatus.PAID,
         imp_uid=imp_uid,
         payment=payment,
         paid_at=paid_at,
@@ -82,7 +132,7 @@ def mark_paid(
     return Transition(
         order=new,
         expected_version=order.version,
-        from_statuses=allowed_from(S.PAID),
+        from_statuses=allowed_from(OrderStatus.PAID),
         points=move,
         ledger=_ledger(order, LedgerKind.USE, order.points_used, now)
         + _ledger(order, LedgerKind.EARN, earned, now),
@@ -103,14 +153,14 @@ def mark_awaiting_deposit(
     new = _next(
         order,
         now,
-        status=S.AWAITING_DEPOSIT,
+        status=OrderStatus.AWAITING_DEPOSIT,
         imp_uid=imp_uid,
         vbank=vbank,
         payment=payment,
         expires_at=expires_at or order.expires_at,
     )
     return Transition(
-        order=new, expected_version=order.version, from_statuses=allowed_from(S.AWAITING_DEPOSIT)
+        order=new, expected_version=order.version, from_statuses=allowed_from(OrderStatus.AWAITING_DEPOSIT)
     )
 
 
@@ -124,7 +174,7 @@ def roll_back(
     stray: StrayPayment | None = None,
 ) -> Transition:
     """`failed` or `expired`: stock, held points and cart lines all go back."""
-    if target not in (S.FAILED, S.EXPIRED):
+    if target not in (OrderStatus.FAILED, OrderStatus.EXPIRED):
         raise ValueError(f"{target} is not a rollback")
     changes: dict[str, object] = {"status": target, "failure_reason": reason}
     if imp_uid is not None:
@@ -181,7 +231,7 @@ def complete_refund(
         cancellation_id=cancellation_id,
         cancel_ref=intent.cancel_ref,
     )
-    status = S.CANCELLED if intent.final else S.PARTIALLY_CANCELLED
+    status = OrderStatus.CANCELLED if intent.final else OrderStatus.PARTIALLY_CANCELLED
     pending = None if clears_pending else order.pending_refund
     new = _next(
         order, now, status=status, lines=lines, refunds=(*order.refunds, record), pending_refund=pending

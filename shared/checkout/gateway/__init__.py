@@ -17,7 +17,9 @@ from checkout.gateway.credentials import (
     SsmCredentials,
     credentials_provider,
 )
-from checkout.gateway.errors import (
+from checkout.gateway.models import CancelHistoryEntry, Payment, PaymentStatus, PreparedAmount
+from checkout.gateway.retry import RetryPolicy, Timeouts
+from checkout.payment_errors import (
     CancelRejected,
     IamportAuthError,
     IamportError,
@@ -27,8 +29,6 @@ from checkout.gateway.errors import (
     IamportUnavailable,
     PaymentNotFound,
 )
-from checkout.gateway.models import CancelHistoryEntry, Payment, PaymentStatus, PreparedAmount
-from checkout.gateway.retry import RetryPolicy, Timeouts
 
 if TYPE_CHECKING:
     from checkout.gateway.iamport_v1 import DEFAULT_BASE_URL, IamportV1Gateway

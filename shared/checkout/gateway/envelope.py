@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from checkout.gateway.errors import (
+from checkout.payment_errors import (
     IamportAuthError,
     IamportMalformedResponse,
     IamportNotFound,

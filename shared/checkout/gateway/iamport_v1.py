@@ -33,7 +33,10 @@ from requests.adapters import HTTPAdapter
 
 from checkout.gateway.credentials import Credentials, CredentialsProvider
 from checkout.gateway.envelope import parse_model, unwrap
-from checkout.gateway.errors import (
+from checkout.gateway.models import Payment, PaymentPage, PaymentStatus, PreparedAmount
+from checkout.gateway.retry import RetryPolicy, Timeouts, time_left_s
+from checkout.gateway.token import AccessToken, TokenCache
+from checkout.payment_errors import (
     CancelRejected,
     IamportError,
     IamportMalformedResponse,
@@ -42,9 +45,6 @@ from checkout.gateway.errors import (
     IamportUnavailable,
     PaymentNotFound,
 )
-from checkout.gateway.models import Payment, PaymentPage, PaymentStatus, PreparedAmount
-from checkout.gateway.retry import RetryPolicy, Timeouts, time_left_s
-from checkout.gateway.token import AccessToken, TokenCache
 
 DEFAULT_BASE_URL = "https://api.iamport.kr"
 # An I'mport call is not started with less time than this left in the invocation.

@@ -37,12 +37,11 @@ from checkout.domain.order import Order
 from checkout.domain.reconciliation import Action, decide
 from checkout.domain.status import OrderStatus
 from checkout.errors import CheckoutError, OrderNotFound
-from checkout.gateway.models import Payment, PaymentStatus
+from checkout.observability import count as record_metric
 from checkout.observability import logger
-from checkout.ports import OrderRepository, PaymentGateway
+from checkout.ports import OrderRepository, Payment, PaymentGateway, PaymentStatus
 from checkout.services.reconcile import payment_facts
 from checkout.services.results import AuditReport, Discrepancy
-from checkout.services.telemetry import metric as record_metric
 
 DEFAULT_WINDOW = timedelta(days=2)
 LIST_WINDOW = timedelta(days=90)  # the longest window I'mport lists at a time

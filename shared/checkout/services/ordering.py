@@ -19,8 +19,7 @@ from typing import Any
 from checkout import error_codes as codes
 from checkout.domain.order import Buyer, Order, OrderLine
 from checkout.domain.status import OrderStatus
-from checkout.domain.transition import MAX_ORDER_LINES
-from checkout.domain.transitions import open_order, roll_back
+from checkout.domain.transitions import MAX_ORDER_LINES, open_order, roll_back
 from checkout.errors import (
     BadRequest,
     CheckoutError,
@@ -30,13 +29,11 @@ from checkout.errors import (
     ProductNotFound,
     StaleOrder,
 )
-from checkout.gateway.errors import IamportError
 from checkout.inputs import CreateOrderInput
-from checkout.observability import logger
-from checkout.ports import CartRepository, CatalogRepository, OrderRepository, PaymentGateway
+from checkout.observability import count, logger
+from checkout.ports import CartRepository, CatalogRepository, IamportError, OrderRepository, PaymentGateway
 from checkout.services.idempotency import Attempt, IdempotentRequests
 from checkout.services.results import CreatedOrder
-from checkout.services.telemetry import metric
 
 KST = timezone(timedelta(hours=9))
 ORDER_NAME_MAX = 40  # I'mport's `name` (docs/iamport-v1.md#payment-model)
@@ -204,7 +201,7 @@ class OrderingService:
             return self._resume(user_id, existing)
         log = {"merchant_uid": order.merchant_uid, "amount": amount, "points_used": points}
         logger.info("order created", extra=log)
-        metric("OrdersCreated")
+        count("OrdersCreated")
         if not all_points:
             self._prepare(order)
         return CreatedOrder(order, self.payment_params(order))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from checkout import error_codes as codes
 from checkout.domain.order import Order, StrayPayment, VbankAccount
@@ -34,12 +33,17 @@ from checkout.errors import (
     RequestInProgress,
     StaleOrder,
 )
-from checkout.gateway.errors import CancelRejected, IamportRejected, PaymentNotFound
 from checkout.inputs import WebhookInput
-from checkout.observability import logger
-from checkout.ports import OrderRepository, PaymentGateway
+from checkout.observability import count, logger
+from checkout.ports import (
+    CancelRejected,
+    IamportRejected,
+    OrderRepository,
+    Payment,
+    PaymentGateway,
+    PaymentNotFound,
+)
 from checkout.services.results import Actor
-from checkout.services.telemetry import metric
 
 # The owner's decisions that end an open order.
 ENDS_ORDER = frozenset({Action.FAIL, Action.CANCEL_MISMATCH, Action.VOID_MISMATCH})
@@ -52,7 +56,7 @@ def _time(unix: int | None) -> datetime | None:
     return datetime.fromtimestamp(unix, UTC) if unix else None
 
 
-def payment_facts(payment: Any) -> PaymentFacts:
+def payment_facts(payment: Payment) -> PaymentFacts:
     """The gateway's Payment, reduced to what the decision reads."""
     return PaymentFacts(
         imp_uid=payment.imp_uid,
@@ -137,7 +141,7 @@ class Reconciler:
             order = self._other_attempt_first(order, payment)
         return self.converge(order, payment, owner=owner is not None)
 
-    def _other_attempt_first(self, order: Order, payment: Any) -> Order:
+    def _other_attempt_first(self, order: Order, payment: Payment) -> Order:
         """Before the owner's report of one attempt ends the order (it failed, or paid the wrong amount),
         a newer attempt of the same order that paid, or that was issued a virtual account, is applied:
         the page's late report of an abandoned attempt must not fail an order another attempt paid."""
@@ -185,11 +189,11 @@ class Reconciler:
                 order = self._read(merchant_uid)
                 continue
             logger.info("order cancelled by the buyer", extra={"merchant_uid": merchant_uid})
-            metric("OrdersCancelledByBuyer")
+            count("OrdersCancelledByBuyer")
             return new
         raise RequestInProgress("the order is being updated; retry shortly", retry_after_s=1)
 
-    def converge(self, order: Order, payment: Any, *, owner: bool = False) -> Order:
+    def converge(self, order: Order, payment: Payment, *, owner: bool = False) -> Order:
         """Bring `order` to what I'mport's record of `payment` says: the one convergence rule.
 
         Each step is one conditional transaction; book-only steps (paid, a cancel nobody told us about,
@@ -222,7 +226,7 @@ class Reconciler:
 
     def _nothing(self, order: Order, p: PaymentFacts, decision: Decision, *, counted: bool) -> None:
         if decision.repeat and counted:
-            metric("DuplicateDelivery")
+            count("DuplicateDelivery")
         if decision.disagree:
             # No rule can settle it (the books show a refund I'mport does not, a history that does not
             # add up): the settlement audit reports it and an operator decides.
@@ -236,7 +240,7 @@ class Reconciler:
                     "books_refunded": order.cash_refunded,
                 },
             )
-            metric("BooksDisagree")
+            count("BooksDisagree")
 
     def _read(self, merchant_uid: str) -> Order:
         order = self._orders.get(merchant_uid, consistent=True)
@@ -244,7 +248,7 @@ class Reconciler:
             raise OrderNotFound(f"no order {merchant_uid}")
         return order
 
-    def _fetch(self, order: Order, imp_uid: str | None) -> Any | None:
+    def _fetch(self, order: Order, imp_uid: str | None) -> Payment | None:
         if imp_uid:
             try:
                 return self._gateway.get_payment(imp_uid)
@@ -287,7 +291,7 @@ class Reconciler:
                     )
                 )
                 logger.info("payment verified: order paid", extra=log)
-                metric("PaymentsVerified")
+                count("PaymentsVerified")
                 if superseded:
                     self._void_quietly(superseded, order.merchant_uid)
                 return new
@@ -326,7 +330,7 @@ class Reconciler:
                     )
                 )
                 logger.info("payment failed: order rolled back", extra=log)
-                metric("OrdersFailed")
+                count("OrdersFailed")
                 return new
             case Action.CANCEL_MISMATCH | Action.VOID_MISMATCH:
                 logger.error("payment does not match the order", extra={**log, "reason": decision.reason})
@@ -345,8 +349,8 @@ class Reconciler:
                         stray=self._stray(after, "amount_mismatch", now),
                     )
                 )
-                metric("AmountMismatch")
-                metric("OrdersFailed")
+                count("AmountMismatch")
+                count("OrdersFailed")
                 return new
             case Action.REFUND_STRAY:
                 after = self.refund_whole(
@@ -356,7 +360,7 @@ class Reconciler:
                     record_stray_payment(order, self._stray(after, decision.reason, now), now)
                 )
                 logger.warning("stray payment refunded", extra={**log, "reason": decision.reason})
-                metric(
+                count(
                     {"duplicate": "DuplicatePayment", "amount_mismatch": "AmountMismatch"}.get(
                         decision.reason, "LateSuccessRefunded"
                     )
@@ -377,7 +381,7 @@ class Reconciler:
                 assert intent is not None and decision.cancel is not None
                 new = self._orders.apply(complete_refund(order, intent, now, decision.cancel.cancellation_id))
                 logger.info("refund found at I'mport: recorded", extra={**log, "refund_id": intent.id})
-                metric("RefundsIssued")
+                count("RefundsIssued")
                 return new
             case Action.RECORD_CANCEL:
                 cancel = decision.cancel
@@ -412,7 +416,7 @@ class Reconciler:
                         "dropped_refund": decision.drop_intent,
                     },
                 )
-                metric("CancelledAtIamport")
+                count("CancelledAtIamport")
                 return new
             case Action.CLOSE_CANCELLED:
                 intent = plan_refund(
@@ -459,7 +463,7 @@ class Reconciler:
                     "stray payment could not be refunded",
                     extra={"merchant_uid": p.merchant_uid, "imp_uid": p.imp_uid, "iamport_code": exc.code},
                 )
-                metric("StrayRefundRejected")
+                count("StrayRefundRejected")
             return fresh
 
     def _void_bound_account(self, order: Order, p: PaymentFacts) -> None:

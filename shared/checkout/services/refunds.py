@@ -37,14 +37,12 @@ from checkout.errors import (
     StaleOrder,
     ValidationFailed,
 )
-from checkout.gateway.errors import CancelRejected
 from checkout.inputs import RefundInput
-from checkout.observability import logger
-from checkout.ports import OrderRepository, PaymentGateway
+from checkout.observability import count, logger
+from checkout.ports import CancelRejected, OrderRepository, Payment, PaymentGateway
 from checkout.services.idempotency import body_hash, check_key
 from checkout.services.reconcile import Reconciler, payment_facts
 from checkout.services.results import Actor
-from checkout.services.telemetry import metric
 
 MAX_ROUNDS = 6
 # How many times one request re-plans after I'mport refused because the payment changed under it.
@@ -263,7 +261,7 @@ class RefundService:
                     "status": new.status.value,
                 },
             )
-            metric("RefundsIssued")
+            count("RefundsIssued")
             return new
         raise RequestInProgress("the order is being updated; retry shortly", retry_after_s=1)
 
@@ -291,7 +289,7 @@ class RefundService:
             except StaleOrder:
                 current = self._reread(current.merchant_uid)
                 continue
-            metric("RefundsIssued")
+            count("RefundsIssued")
             return new
         raise RequestInProgress("the order is being updated; retry shortly", retry_after_s=1)
 
@@ -321,7 +319,7 @@ def _same_request(recorded: str, now: str) -> None:
         )
 
 
-def _own_cancel(payment: object, intent: RefundIntent) -> CancelFact | None:
+def _own_cancel(payment: Payment, intent: RefundIntent) -> CancelFact | None:
     """The entry of the payment's cancel_history that this intent made (tag and amount), if any."""
     return next((c for c in payment_facts(payment).cancels if is_own_cancel(c, intent)), None)
 

@@ -25,13 +25,11 @@ from checkout.domain.order import Order
 from checkout.domain.status import OrderStatus
 from checkout.domain.transitions import record_sweep, roll_back
 from checkout.errors import RefundRejected, StaleOrder
-from checkout.gateway.errors import IamportRejected, PaymentNotFound
-from checkout.observability import logger
-from checkout.ports import OrderRepository, PaymentGateway
+from checkout.observability import count, logger
+from checkout.ports import IamportRejected, OrderRepository, PaymentGateway, PaymentNotFound
 from checkout.services.reconcile import Reconciler
 from checkout.services.refunds import RefundService
 from checkout.services.results import SweepReport
-from checkout.services.telemetry import metric
 
 PAGE = 100  # orders read from the sweep index at a time (and at most one batch lookup at I'mport)
 MAX_ROUNDS = 5
@@ -41,7 +39,6 @@ MAX_ROUNDS = 5
 SAFETY_MARGIN_S = 120.0
 # Without a Lambda context (offline, tests) a run works for this long.
 DEFAULT_BUDGET_S = 60.0
-S = OrderStatus
 
 
 class Sweeper:
@@ -93,7 +90,7 @@ class Sweeper:
         else:
             report.out_of_time = True
         if report.errors:
-            metric("SweepErrors", report.errors)
+            count("SweepErrors", report.errors)
         logger.info("sweep finished", extra=report.as_dict())
         return report
 
@@ -156,13 +153,13 @@ class Sweeper:
 
     @staticmethod
     def _tally(order: Order, report: SweepReport) -> None:
-        if order.status is S.PAID:
+        if order.status is OrderStatus.PAID:
             report.paid += 1
-        elif order.status is S.EXPIRED:
+        elif order.status is OrderStatus.EXPIRED:
             report.expired += 1
-        elif order.status is S.FAILED:
+        elif order.status is OrderStatus.FAILED:
             report.failed += 1
-        elif order.status is S.AWAITING_DEPOSIT:
+        elif order.status is OrderStatus.AWAITING_DEPOSIT:
             report.awaiting_deposit += 1
 
     def _defer(self, merchant_uid: str, now: datetime) -> None:
@@ -182,7 +179,7 @@ class Sweeper:
                 return order
             if order.expires_at > now:
                 return order  # a virtual account was issued meanwhile: it now waits for the deposit
-            if order.status is S.AWAITING_DEPOSIT and order.imp_uid:
+            if order.status is OrderStatus.AWAITING_DEPOSIT and order.imp_uid:
                 try:
                     self._gateway.void_vbank(order.imp_uid)
                 except (IamportRejected, PaymentNotFound):
@@ -191,11 +188,13 @@ class Sweeper:
                     if not order.is_open:
                         return order
             try:
-                expired = self._orders.apply(roll_back(order, S.EXPIRED, reason="not paid in time", now=now))
+                expired = self._orders.apply(
+                    roll_back(order, OrderStatus.EXPIRED, reason="not paid in time", now=now)
+                )
             except StaleOrder:
                 order = self._orders.get(order.merchant_uid, consistent=True) or order
                 continue
             logger.info("order expired", extra={**log, "imp_uid": order.imp_uid})
-            metric("OrdersExpired")
+            count("OrdersExpired")
             return expired
         return order

@@ -12,7 +12,7 @@ from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
 from checkout import error_codes as codes
 from checkout.domain.order import Order
-from checkout.domain.transition import Transition
+from checkout.domain.transitions import Transition
 from checkout.errors import BadRequest
 from checkout.store.codec import dt_out, order_from_attributes, sweep_partitions
 from checkout.store.models import Models

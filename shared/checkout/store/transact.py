@@ -19,7 +19,7 @@ from pynamodb.transactions import TransactWrite
 
 from checkout import error_codes as codes
 from checkout.domain.points import LedgerEntry
-from checkout.domain.transition import Transition
+from checkout.domain.transitions import Transition
 from checkout.errors import (
     CartChanged,
     InsufficientPoints,

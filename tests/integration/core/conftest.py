@@ -126,8 +126,8 @@ def settings(dynamodb_local: DynamoDBLocal, checkout_tables: dict[str, str], san
 def shop(settings: Settings, sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Shop]:
     metrics: list[str] = []
     monkeypatch.setattr(
-        "checkout.services.telemetry.observability.count",
-        lambda name, value=1: metrics.extend([name] * value),
+        "checkout.observability.metrics.add_metric",
+        lambda name, unit=None, value=1, **_: metrics.extend([name] * int(value)),
     )
     store = build_store(settings)
     gateway = IamportV1Gateway(

@@ -98,7 +98,7 @@ def test_a_cart_line_for_a_product_no_longer_sold_is_not_found(shop: Shop) -> No
 
 
 def test_more_distinct_lines_than_one_transaction_holds_is_a_bad_request(shop: Shop) -> None:
-    from checkout.domain.transition import MAX_ORDER_LINES, MAX_TRANSACTION_ITEMS
+    from checkout.domain.transitions import MAX_ORDER_LINES, MAX_TRANSACTION_ITEMS
 
     assert MAX_ORDER_LINES == 48  # 2 items per line + order, balance and two ledger entries <= 100
     assert MAX_ORDER_LINES * 2 + 4 <= MAX_TRANSACTION_ITEMS
@@ -111,7 +111,7 @@ def test_more_distinct_lines_than_one_transaction_holds_is_a_bad_request(shop: S
 
 
 def test_an_order_with_the_maximum_number_of_lines_commits_in_one_transaction(shop: Shop) -> None:
-    from checkout.domain.transition import MAX_ORDER_LINES
+    from checkout.domain.transitions import MAX_ORDER_LINES
 
     for i in range(MAX_ORDER_LINES):
         shop.add_product(f"p{i:03d}", 1_000, 2)

@@ -22,11 +22,11 @@ def counted(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]
     """Every metric with its value (the shop's own list drops values of 0)."""
     seen: list[tuple[str, int]] = []
 
-    def count(name: str, value: int = 1) -> None:
-        seen.append((name, value))
-        shop.metrics.extend([name] * value)
+    def count(name: str, unit: object = None, value: int = 1, **_: object) -> None:
+        seen.append((name, int(value)))
+        shop.metrics.extend([name] * int(value))
 
-    monkeypatch.setattr("checkout.services.telemetry.observability.count", count)
+    monkeypatch.setattr("checkout.observability.metrics.add_metric", count)
     return seen
 
 

@@ -912,8 +912,8 @@ def quiet_metrics(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
     """The business metrics the settling sweeper counts in this process (it has no Lambda to flush to)."""
     counted: Counter[str] = Counter()
     monkeypatch.setattr(
-        "checkout.services.telemetry.observability.count",
-        lambda name, value=1: counted.update({name: value}),
+        "checkout.observability.metrics.add_metric",
+        lambda name, unit=None, value=1, **_: counted.update({name: int(value)}),
     )
     yield counted
 

@@ -183,7 +183,7 @@ def test_unexpected_failure_is_500_json_and_logged(monkeypatch):
 @pytest.mark.parametrize("refusal", ["auth", "rejected"])
 def test_an_unexpected_iamport_refusal_is_a_502_not_a_500(monkeypatch, refusal):
     import checkout.api.resolver as resolver
-    from checkout.gateway.errors import IamportAuthError, IamportRejected
+    from checkout.payment_errors import IamportAuthError, IamportRejected
 
     error = (
         IamportAuthError("Unauthorized", http_status=401, code=-1)

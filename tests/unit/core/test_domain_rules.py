@@ -8,8 +8,14 @@ from checkout.domain.order import LineQuantity
 from checkout.domain.points import LedgerKind, clawback_after, earned_points
 from checkout.domain.refunds import plan_refund
 from checkout.domain.status import OPEN, OrderStatus, allowed_from, can_move
-from checkout.domain.transition import MAX_ORDER_LINES, MAX_TRANSACTION_ITEMS
-from checkout.domain.transitions import complete_refund, mark_paid, open_order, roll_back
+from checkout.domain.transitions import (
+    MAX_ORDER_LINES,
+    MAX_TRANSACTION_ITEMS,
+    complete_refund,
+    mark_paid,
+    open_order,
+    roll_back,
+)
 from checkout.errors import BadRequest, OrderStateConflict, RefundExceedsRemaining
 from tests.unit.core.factories import NOW, an_order
 

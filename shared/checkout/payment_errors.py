@@ -1,10 +1,10 @@
-"""Typed failures of the payment gateway.
+"""Typed failures of the payment gateway: part of the `PaymentGateway` port (checkout.ports re-exports
+them for the services), raised by the adapter (checkout.gateway).
 
-I'mport V1 fails on two layers (docs/iamport-v1.md#failures): the HTTP status (401 token, 404 lookup miss,
-5xx) and,
-inside an HTTP 200, the envelope's `code != 0` (a business refusal such as a stale cancel checksum).
-Every error keeps both: `http_status`, the envelope `code` and `message` (the official client drops the
-body of non-200 answers; we never do).
+I'mport V1 fails on two layers (docs/iamport-v1.md#failures): the HTTP status (401 token, 404 lookup
+miss, 5xx) and, inside an HTTP 200, the envelope's `code != 0` (a business refusal such as a stale
+cancel checksum). Every error keeps both: `http_status`, the envelope `code` and `message` (the
+official client drops the body of non-200 answers; we never do).
 
 `IamportUnavailable` is also the checkout's `GatewayUnavailable` (HTTP 502 at our API): a transient
 failure the caller may retry later. Its public `code`/`message` are therefore the checkout's own (safe to
