@@ -10,8 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from local.events import (
@@ -27,6 +26,7 @@ from local.events import (
 from local.lambdas import FunctionRuntime, InvocationFailed
 from local.routing import select_route
 from local.samapp import CorsSpec, SamApp
+from local.serving import LocalServer, OneWriteHandler
 from local.tokens import JwtVerifier, TokenRejected, claim_strings
 
 log = logging.getLogger("local.api")
@@ -175,13 +175,8 @@ class ApiGateway:
 def _handler_class(
     gateway: ApiGateway, on_access: Callable[[str], None] | None, server_port: int
 ) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    class Handler(OneWriteHandler):
         server_version = "local-apigw"
-        # TCP_NODELAY on every connection: a small write goes out at once instead of waiting for the
-        # client to acknowledge the previous one (which it delays, about 40 ms, on a kept-alive connection).
-        disable_nagle_algorithm = True
-        _headers_buffer: list[bytes]  # http.server's pending status line and headers
 
         def _serve(self) -> None:
             started = time.perf_counter()
@@ -218,18 +213,7 @@ def _handler_class(
                 )
 
         def _send(self, response: HttpResponse) -> None:
-            self.send_response_only(response.status)
-            self.send_header("date", formatdate(usegmt=True))
-            for name, value in response.headers:
-                self.send_header(name, value)
-            self.send_header("content-length", str(len(response.body)))
-            self._end_headers_with(response.body if self.command != "HEAD" else b"")
-
-        def _end_headers_with(self, body: bytes) -> None:
-            """end_headers() plus the body, sent as one write: status line, headers and body leave
-            together, so a kept-alive client never waits on a second small write."""
-            self._headers_buffer.extend((b"\r\n", body))
-            self.flush_headers()
+            self.send_whole(response.status, response.headers, response.body)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
 
@@ -240,15 +224,11 @@ def _handler_class(
                 return self._serve
             raise AttributeError(name)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
-            pass
-
     return Handler
 
 
-class ApiServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class ApiServer(LocalServer):
+    pass
 
 
 def make_server(host: str, port: int) -> ApiServer:

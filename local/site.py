@@ -7,11 +7,10 @@ import json
 import mimetypes
 import pathlib
 from collections.abc import Mapping
-from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from local.serving import LocalServer, OneWriteHandler
 from local.tokens import TokenIssuer
 
 MAX_TOKEN_REQUEST_BYTES = 4096
@@ -32,10 +31,7 @@ def config_script(config: Mapping[str, Any]) -> bytes:
     return f"window.CHECKOUT_CONFIG = {json.dumps(dict(config), indent=2)};\n".encode()
 
 
-class SiteServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
+class SiteServer(LocalServer):
     def __init__(self, host: str, port: int, web_dir: pathlib.Path) -> None:
         super().__init__((host, port), _SiteHandler)
         self.web_dir = web_dir.resolve()
@@ -61,33 +57,16 @@ class SiteServer(ThreadingHTTPServer):
         return {f"127.0.0.1:{port}", f"localhost:{port}"}
 
 
-class _SiteHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _SiteHandler(OneWriteHandler):
     server_version = "local-site"
-    # TCP_NODELAY on every connection: a small write goes out at once instead of waiting for the
-    # client to acknowledge the previous one (which it delays, about 40 ms, on a kept-alive connection).
-    disable_nagle_algorithm = True
     server: SiteServer
-    _headers_buffer: list[bytes]  # http.server's pending status line and headers
 
     def _send(
         self, status: int, body: bytes, content_type: str, extra: Mapping[str, str] | None = None
     ) -> None:
-        self.send_response_only(status)
-        self.send_header("date", formatdate(usegmt=True))
-        self.send_header("content-type", content_type)
-        self.send_header("content-length", str(len(body)))
         # Development: every reload sees the files as they are on disk.
-        self.send_header("cache-control", "no-store")
-        for name, value in (extra or {}).items():
-            self.send_header(name, value)
-        self._end_headers_with(body if self.command != "HEAD" else b"")
-
-    def _end_headers_with(self, body: bytes) -> None:
-        """end_headers() plus the body, sent as one write: status line, headers and body leave together,
-        so a kept-alive client never waits on a second small write."""
-        self._headers_buffer.extend((b"\r\n", body))
-        self.flush_headers()
+        headers = [("content-type", content_type), ("cache-control", "no-store"), *(extra or {}).items()]
+        self.send_whole(status, headers, body)
 
     def _json(self, status: int, payload: Any) -> None:
         self._send(status, json.dumps(payload).encode(), "application/json")
@@ -196,6 +175,3 @@ class _SiteHandler(BaseHTTPRequestHandler):
         if name.startswith("do_"):
             return self._method_not_allowed
         raise AttributeError(name)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
-        pass
