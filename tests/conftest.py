@@ -13,7 +13,7 @@ import pytest
 
 from local.dynamodb import DynamoDBLocal
 from local.tables import create_tables, delete_tables, local_table_names
-from tests.browser import chromium_path, launch_chromium
+from tests.support.browser import chromium_path, launch_chromium
 
 pytest_plugins = ["sandbox.pytest_plugin"] if importlib.util.find_spec("sandbox.pytest_plugin") else []
 

@@ -51,3 +51,22 @@ def test_one_metric_helper_and_no_status_alias():
     assert not (CHECKOUT / "domain" / "transition.py").exists()
     for path in CHECKOUT.rglob("*.py"):
         assert "S = OrderStatus" not in path.read_text(), path.name
+
+
+def test_test_support_lives_in_one_package_and_nothing_imports_a_conftest():
+    tests = ROOT / "tests"
+    stray = [
+        str(p.relative_to(ROOT))
+        for p in tests.rglob("*.py")
+        if not p.name.startswith("test_")
+        and p.name not in ("conftest.py", "__init__.py")
+        and "support" not in p.parts
+        and "fixtures" not in p.parts  # the local adapter's sample functions and templates
+    ]
+    assert stray == []
+    reaching = [
+        str(p.relative_to(ROOT))
+        for p in tests.rglob("*.py")
+        if any(m.endswith("conftest") for m in _imports(p))
+    ]
+    assert reaching == []

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 from jsonschema import Draft4Validator
 
-from tests.contract.portone_spec import (
+from tests.support.portone_spec import (
     BOGUS_REQUIRED,
     FIND_ALL_PATH,
     FIND_PATH,

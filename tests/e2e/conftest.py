@@ -4,19 +4,16 @@ test-artifacts/e2e/."""
 
 from __future__ import annotations
 
-import pathlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from local.cfn import ROOT
-from tests.browser import chromium_path
-from tests.e2e.shop import ShopState
 from tests.support.api import Buyer, new_buyer
+from tests.support.browser import ARTIFACTS, chromium_path
+from tests.support.browser_shop import ShopState
 from tests.support.stack import logged_stack
 
-ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 DESKTOP = {"width": 1280, "height": 900}
 
 
@@ -73,9 +70,3 @@ def open_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable
         pages[-1].screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}.png"), full_page=True)
     for context in contexts:
         context.close()
-
-
-def screenshot(page: Any, name: str) -> pathlib.Path:
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path

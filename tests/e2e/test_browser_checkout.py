@@ -8,8 +8,9 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot
-from tests.e2e.flows import (
+from tests.support.api import Buyer, wait_until
+from tests.support.browser import screenshot
+from tests.support.browser_flows import (
     SLOW_STEP_MS,
     add_to_cart,
     check_out,
@@ -18,8 +19,7 @@ from tests.e2e.flows import (
     result_merchant_uid,
     sign_in,
 )
-from tests.e2e.shop import ShopState
-from tests.support.api import Buyer, wait_until
+from tests.support.browser_shop import ShopState
 
 pytestmark = pytest.mark.e2e
 

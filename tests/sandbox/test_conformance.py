@@ -2,7 +2,7 @@
 
 Every response, success or failure, is validated with jsonschema against the response schema the
 spec gives that operation and status (statuses without a schema: the envelope with `response: null`),
-after the narrow repair in tests/contract/portone_spec.py. Behaviour the spec leaves to prose comes
+after the narrow repair in tests/support/portone_spec.py. Behaviour the spec leaves to prose comes
 from docs/iamport-v1.md (the assertions' messages name its sections by anchor).
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.contract.iamport_wire import DEV_IMP_KEY, DEV_IMP_SECRET, IamportWire, Reply, new_merchant_uid
-from tests.contract.portone_spec import FIND_ALL_PATH, FIND_PATH, PortOneSpec, load_raw_spec, load_spec
+from tests.support.iamport_wire import DEV_IMP_KEY, DEV_IMP_SECRET, IamportWire, Reply, new_merchant_uid
+from tests.support.portone_spec import FIND_ALL_PATH, FIND_PATH, PortOneSpec, load_raw_spec, load_spec
 
 NOT_FOUND = "존재하지 않는 결제정보입니다."
 PREPARE_NOT_FOUND = "사전등록된 결제정보가 존재하지 않습니다."

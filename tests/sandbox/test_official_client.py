@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from iamport import Iamport
 
-from tests.contract.iamport_wire import DEV_IMP_KEY, DEV_IMP_SECRET, IamportWire, new_merchant_uid
+from tests.support.iamport_wire import DEV_IMP_KEY, DEV_IMP_SECRET, IamportWire, new_merchant_uid
 
 
 @pytest.fixture

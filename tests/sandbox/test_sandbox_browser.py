@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser import chromium_path
-from tests.sandbox.conftest import ImpApi, WebhookReceiver
+from tests.support.browser import chromium_path
+from tests.support.imp_api import ImpApi, WebhookReceiver
 
 pytestmark = [
     pytest.mark.e2e,

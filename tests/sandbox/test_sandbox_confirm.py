@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.sandbox.conftest import WebhookReceiver
+from tests.support.imp_api import WebhookReceiver
 
 
 def test_confirm_url_200_lets_the_payment_through(sandbox: Any, receiver: WebhookReceiver) -> None:

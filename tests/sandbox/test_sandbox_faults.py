@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from sandbox.control import SandboxControlError
-from tests.sandbox.conftest import ImpApi
 from tests.support.api import wait_until
+from tests.support.imp_api import ImpApi
 
 
 def test_http_500_fault_fails_matching_calls_count_times_without_side_effects(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from sandbox.control import SandboxControlError
-from tests.sandbox.conftest import ImpApi
+from tests.support.imp_api import ImpApi
 
 NOT_FOUND = "존재하지 않는 결제정보입니다."
 PAYMENT_FIELDS = {

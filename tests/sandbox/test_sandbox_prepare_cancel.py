@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from sandbox.control import SandboxControlError
-from tests.sandbox.conftest import ImpApi
+from tests.support.imp_api import ImpApi
 
 PREPARE_NOT_FOUND = "사전등록된 결제정보가 존재하지 않습니다."
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.sandbox.conftest import ImpApi
+from tests.support.imp_api import ImpApi
 
 CURL_FORM = {"Content-Type": "application/x-www-form-urlencoded"}  # what `curl -d` sends by default
 

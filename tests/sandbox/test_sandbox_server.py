@@ -20,7 +20,7 @@ import requests
 from sandbox.accounts import DEV_ACCOUNT, Account
 from sandbox.control import SandboxControl
 from sandbox.server import SandboxServer
-from tests.sandbox.conftest import ImpApi
+from tests.support.imp_api import ImpApi
 
 ROOT = Path(__file__).resolve().parents[2]
 

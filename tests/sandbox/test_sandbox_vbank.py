@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from sandbox.control import SandboxControlError
-from tests.sandbox.conftest import ImpApi, WebhookReceiver
+from tests.support.imp_api import ImpApi, WebhookReceiver
 
 KST = dt.timezone(dt.timedelta(hours=9))
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sandbox.control import SandboxControl
 from sandbox.server import SandboxServer
-from tests.sandbox.conftest import ImpApi, WebhookReceiver
+from tests.support.imp_api import ImpApi, WebhookReceiver
 
 
 def wait_until(predicate: Any, timeout_s: float = 5.0) -> Any:

@@ -13,7 +13,7 @@ from checkout.domain.status import OrderStatus
 from checkout.errors import CheckoutError, OutOfStock, RequestInProgress
 from checkout.inputs import RefundInput, WebhookInput
 from checkout.services import Actor
-from tests.integration.core.conftest import Shop, order_input
+from tests.support.shop import Shop, order_input
 
 pytestmark = pytest.mark.integration
 

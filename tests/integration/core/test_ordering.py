@@ -6,7 +6,7 @@ import pytest
 
 from checkout.domain.status import OrderStatus
 from checkout.errors import BadRequest, InsufficientPoints, OutOfStock, ProductNotFound
-from tests.integration.core.conftest import Shop, order_input
+from tests.support.shop import Shop, order_input
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ import pytest
 
 from checkout.domain.status import OrderStatus
 from checkout.errors import GatewayUnavailable, RequestInProgress, StoreUnavailable
-from tests.integration.core.conftest import Shop, order_input
+from tests.support.shop import Shop, order_input
 
 pytestmark = pytest.mark.integration
 

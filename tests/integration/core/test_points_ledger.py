@@ -17,7 +17,7 @@ from checkout.store.transact import ledger_sk
 from local.cfn import load_template
 from local.dynamodb import DynamoDBLocal
 from local.tables import create_tables, delete_tables, dynamodb_client, local_table_names
-from tests.integration.core.conftest import Shop
+from tests.support.shop import Shop
 
 pytestmark = pytest.mark.integration
 

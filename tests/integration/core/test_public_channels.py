@@ -14,7 +14,7 @@ from checkout.domain.status import OrderStatus
 from checkout.errors import OrderNotFound, OrderStateConflict, TooManyOpenOrders
 from checkout.inputs import WebhookInput
 from checkout.services import Actor
-from tests.integration.core.conftest import Shop
+from tests.support.shop import Shop
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ from checkout.domain.status import OrderStatus
 from checkout.errors import BadRequest
 from checkout.inputs import WebhookInput
 from checkout.services import Actor
-from tests.integration.core.conftest import Shop
+from tests.support.shop import Shop
 
 OWNER = Actor("u1")  # the buyer's own, signed-in report: the only one a failure may end the order on
 

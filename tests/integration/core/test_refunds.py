@@ -18,7 +18,7 @@ from checkout.errors import (
 from checkout.inputs import RefundInput
 from checkout.services import Actor
 from checkout.wiring import build_checkout
-from tests.integration.core.conftest import Shop
+from tests.support.shop import Shop
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import pytest
 
 from checkout.domain.status import OrderStatus
 from checkout.inputs import WebhookInput
-from tests.integration.core.conftest import Shop
+from tests.support.shop import Shop
 
 pytestmark = pytest.mark.integration
 

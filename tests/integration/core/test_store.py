@@ -12,7 +12,7 @@ from checkout.domain.points import LedgerEntry, LedgerKind
 from checkout.domain.status import OrderStatus
 from checkout.domain.transitions import mark_paid, open_order
 from checkout.errors import CartChanged, InsufficientPoints, OutOfStock, StaleOrder
-from tests.integration.core.conftest import Shop
+from tests.support.shop import Shop
 
 pytestmark = pytest.mark.integration
 

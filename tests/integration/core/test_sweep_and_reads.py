@@ -8,7 +8,7 @@ import pytest
 
 from checkout.domain.status import OrderStatus
 from checkout.errors import BadRequest, OrderNotFound, ProductNotFound
-from tests.integration.core.conftest import Shop
+from tests.support.shop import Shop
 
 pytestmark = pytest.mark.integration
 

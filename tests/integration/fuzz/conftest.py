@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from local.cfn import ROOT
-from tests.integration.fuzz.fuzzing import (
+from tests.support.api import BUYER, pay_order
+from tests.support.fuzzing import (
     FunctionLog,
     RawClient,
     Shop,
@@ -23,7 +24,6 @@ from tests.integration.fuzz.fuzzing import (
     call_api,
     template_routes,
 )
-from tests.support.api import BUYER, pay_order
 from tests.support.stack import logged_stack
 
 ARTIFACTS = ROOT / "test-artifacts" / "integration-fuzz"

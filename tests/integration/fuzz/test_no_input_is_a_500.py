@@ -28,7 +28,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.integration.fuzz.fuzzing import (
+from tests.support.api import BUYER, pay_order
+from tests.support.fuzzing import (
     ApiRoute,
     Reply,
     Request,
@@ -40,7 +41,6 @@ from tests.integration.fuzz.fuzzing import (
     template_routes,
     without,
 )
-from tests.support.api import BUYER, pay_order
 
 pytestmark = pytest.mark.integration
 

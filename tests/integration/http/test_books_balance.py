@@ -41,8 +41,8 @@ import requests
 from boto3.dynamodb.conditions import Attr, Key
 
 from sandbox.control import SandboxControl, SandboxControlError
-from tests.integration.http.conftest import ARTIFACTS, HttpState, Iamport, race
 from tests.support.api import BUYER, HTTP_TIMEOUT_S, Buyer, new_buyer, wait_until
+from tests.support.http_checkout import ARTIFACTS, HttpState, Iamport, race
 
 pytestmark = pytest.mark.integration
 

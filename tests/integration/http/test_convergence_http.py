@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.integration.http.conftest import HttpState, Iamport
 from tests.support.api import HTTP_TIMEOUT_S, Buyer, pay_order, wait_until
+from tests.support.http_checkout import HttpState, Iamport
 
 pytestmark = pytest.mark.integration
 

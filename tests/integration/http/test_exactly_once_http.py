@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.http.conftest import (
+from tests.support.api import Buyer
+from tests.support.http_checkout import (
     HttpState,
     Iamport,
     MetricLog,
@@ -25,7 +26,6 @@ from tests.integration.http.conftest import (
     webhook_form,
     webhook_json,
 )
-from tests.support.api import Buyer
 
 pytestmark = pytest.mark.integration
 

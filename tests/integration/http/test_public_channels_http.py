@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 import requests
 
-from tests.integration.http.conftest import (
+from tests.support.api import HTTP_TIMEOUT_S, Buyer, new_buyer
+from tests.support.http_checkout import (
     HttpState,
     Iamport,
     browser_completion,
     redirect_completion,
     webhook_json,
 )
-from tests.support.api import HTTP_TIMEOUT_S, Buyer, new_buyer
 
 pytestmark = pytest.mark.integration
 

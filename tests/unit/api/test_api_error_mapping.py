@@ -8,7 +8,6 @@ import json
 from typing import Annotated
 
 import pytest
-from api_harness import LambdaContext, http_event
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +19,7 @@ from checkout.errors import (
     RequestInProgress,
     ValidationFailed,
 )
+from tests.support.api_harness import LambdaContext, http_event
 
 
 class Quantity(BaseModel):

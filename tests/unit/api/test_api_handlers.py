@@ -8,8 +8,6 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from api_fakes import IMP_UID, MERCHANT_UID, FakeCheckout
-from api_harness import BUYER, LambdaContext, http_event, invoke, load_function, sample_event, without_claims
 
 from checkout.errors import (
     BadRequest,
@@ -21,6 +19,16 @@ from checkout.errors import (
     StoreUnavailable,
 )
 from checkout.services.results import Actor
+from tests.support.api_fakes import IMP_UID, MERCHANT_UID, FakeCheckout
+from tests.support.api_harness import (
+    BUYER,
+    LambdaContext,
+    http_event,
+    invoke,
+    load_function,
+    sample_event,
+    without_claims,
+)
 
 # A request that records no business metric is normal; Powertools warns about it on every flush.
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")

@@ -12,10 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
-from api_harness import BUYER, LambdaContext, invoke, load_function, sample_event
 from moto import mock_aws
 
 from local.tables import local_table_names, table_definitions, table_env
+from tests.support.api_harness import BUYER, LambdaContext, invoke, load_function, sample_event
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 

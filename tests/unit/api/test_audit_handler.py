@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from api_harness import LambdaContext, load_function, sample_event
 
 from checkout.services.results import AuditReport, Discrepancy
+from tests.support.api_harness import LambdaContext, load_function, sample_event
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 

@@ -17,8 +17,8 @@ from checkout.domain.status import OrderStatus
 from checkout.errors import GatewayUnavailable
 from checkout.gateway.models import Payment
 from checkout.services.audit import Auditor, booked_cash, held_at_iamport
-from tests.unit.core.factories import NOW, an_order
-from tests.unit.gateway.fake_iamport import payment_json
+from tests.support.factories import NOW, an_order
+from tests.support.fake_iamport import payment_json
 
 S = OrderStatus
 UNTIL = NOW

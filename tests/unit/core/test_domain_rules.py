@@ -17,7 +17,7 @@ from checkout.domain.transitions import (
     roll_back,
 )
 from checkout.errors import BadRequest, OrderStateConflict, RefundExceedsRemaining
-from tests.unit.core.factories import NOW, an_order
+from tests.support.factories import NOW, an_order
 
 S = OrderStatus
 

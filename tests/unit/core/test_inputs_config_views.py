@@ -29,7 +29,7 @@ from checkout.views import (
     points_json,
     products_json,
 )
-from tests.unit.core.factories import NOW, an_order
+from tests.support.factories import NOW, an_order
 
 BUYER = {"name": "홍길동", "email": "a@example.com", "tel": "010-1234-5678"}
 

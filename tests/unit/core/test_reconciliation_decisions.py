@@ -8,7 +8,7 @@ from checkout.domain.order import LineQuantity, StrayPayment
 from checkout.domain.reconciliation import Action, CancelFact, decide
 from checkout.domain.refunds import plan_refund
 from checkout.domain.status import OrderStatus
-from tests.unit.core.factories import NOW, a_payment, an_order
+from tests.support.factories import NOW, a_payment, an_order
 
 S = OrderStatus
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from checkout.gateway import Credentials, IamportV1Gateway, RetryPolicy, Timeouts
-from tests.unit.gateway.fake_iamport import KEY, SECRET, FakeIamport, payment_json, serve
+from tests.support.fake_iamport import KEY, SECRET, FakeIamport, payment_json, serve
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from checkout.gateway import IamportMalformedResponse, IamportRejected, IamportUnavailable
-from tests.unit.gateway.fake_iamport import FakeIamport, Reply, Seen, ok
+from tests.support.fake_iamport import FakeIamport, Reply, Seen, ok
 
 SINCE = datetime(2026, 1, 1, tzinfo=UTC)
 UNTIL = datetime(2026, 1, 3, tzinfo=UTC)

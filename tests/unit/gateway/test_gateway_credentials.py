@@ -18,7 +18,7 @@ from checkout.gateway import (
     SsmCredentials,
     credentials_provider,
 )
-from tests.unit.gateway.fake_iamport import KEY, SECRET, Reply, ok
+from tests.support.fake_iamport import KEY, SECRET, Reply, ok
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -6,7 +6,7 @@ import pytest
 
 from checkout.gateway import IamportRejected, PaymentNotFound
 from checkout.ports import PaymentGateway
-from tests.unit.gateway.fake_iamport import Reply, ok
+from tests.support.fake_iamport import Reply, ok
 
 DUPLICATE = Reply(
     200,

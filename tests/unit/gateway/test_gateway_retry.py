@@ -15,7 +15,7 @@ from checkout.gateway import (
     RetryPolicy,
     Timeouts,
 )
-from tests.unit.gateway.fake_iamport import Reply, ok
+from tests.support.fake_iamport import Reply, ok
 
 SERVER_ERROR = Reply(500, {"code": -1, "message": "일시적인 오류", "response": None})
 SLOW = Reply(200, {"code": 0, "message": None, "response": None}, delay_s=1.5)  # read timeout is 0.5 s

@@ -9,7 +9,7 @@ import pytest
 
 from checkout.gateway import IamportAuthError, IamportUnavailable
 from checkout.gateway.token import AccessToken, TokenCache
-from tests.unit.gateway.fake_iamport import KEY, SECRET, Reply, ok
+from tests.support.fake_iamport import KEY, SECRET, Reply, ok
 
 
 class FakeClock:

@@ -5,8 +5,11 @@
 
 from __future__ import annotations
 
+import pathlib
 import shutil
 from typing import Any
+
+from local.cfn import ROOT
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -28,3 +31,13 @@ def launch_chromium(playwright: Any) -> Any:
     if executable is None:
         raise RuntimeError("Debian's chromium is not installed: run `make chromium`")
     return playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+
+
+# Where the browser tests leave their screenshots (kept by CI as artifacts).
+ARTIFACTS = ROOT / "test-artifacts" / "e2e"
+
+
+def screenshot(page: Any, name: str) -> pathlib.Path:
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
