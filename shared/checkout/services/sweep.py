@@ -19,14 +19,13 @@ import contextlib
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from checkout.domain.order import Order
 from checkout.domain.status import OrderStatus
 from checkout.domain.transitions import record_sweep, roll_back
 from checkout.errors import RefundRejected, StaleOrder
 from checkout.observability import count, logger
-from checkout.ports import IamportRejected, OrderRepository, PaymentGateway, PaymentNotFound
+from checkout.ports import IamportRejected, OrderRepository, Payment, PaymentGateway, PaymentNotFound
 from checkout.services.reconcile import Reconciler
 from checkout.services.refunds import RefundService
 from checkout.services.results import SweepReport
@@ -94,7 +93,7 @@ class Sweeper:
         logger.info("sweep finished", extra=report.as_dict())
         return report
 
-    def _lookup(self, orders: list[Order], now: datetime) -> dict[str, Any] | None:
+    def _lookup(self, orders: list[Order], now: datetime) -> dict[str, Payment] | None:
         """One batch lookup (`GET /payments?merchant_uid[]=`) for the open orders due for a check: each
         order's latest attempt, by merchant_uid. An order I'mport has seen paid takes no new attempt, so a
         paid payment is always what comes back for it, whichever account or card the buyer used."""
@@ -110,7 +109,7 @@ class Sweeper:
             return None
 
     def _visit(
-        self, order: Order, payment: Any | None, unlooked: bool, now: datetime, report: SweepReport
+        self, order: Order, payment: Payment | None, unlooked: bool, now: datetime, report: SweepReport
     ) -> None:
         """`payment`: the order's latest attempt from the batch lookup; `unlooked`: that lookup failed."""
         if order.pending_refund is not None:
