@@ -361,6 +361,61 @@ def test_a_mobile_decline_then_try_again_pays_the_same_order(
     assert state.stock(product.product_id) == 1
 
 
+def test_a_payment_window_that_cannot_load_leaves_the_order_open_to_try_again(
+    stack: Any, open_page: Any, state: ShopState, buyer: Buyer
+) -> None:
+    product = state.add_product("유자차 (e2e)", price=5_000, stock=2)
+    page = open_page()
+    sign_in(page, stack.web_url, buyer.sub)
+    add_to_cart(page, product.product_id)
+    # I'mport's script cannot be fetched (a blocked CDN, a dropped connection).
+    page.route("**/iamport.js", lambda route: route.abort())
+    fill_checkout(page)
+    page.get_by_test_id("place-order").click()
+
+    page.wait_for_url(f"{stack.web_url}/result?**", timeout=SLOW_STEP_MS)
+    expect(page.get_by_test_id("result-message")).to_have_text("Payment not completed.", timeout=SLOW_STEP_MS)
+    expect(page.get_by_test_id("result-failure")).to_contain_text("could not be loaded")
+    expect(page.get_by_test_id("result-cancel")).to_be_visible()
+    order = open_order(buyer.api)
+    assert state.order(order["merchant_uid"])["status"] == "ready"
+
+    # The script is back: the same order is paid, and the old message is gone.
+    page.unroute("**/iamport.js")
+    page.get_by_test_id("result-try-again").click(timeout=SLOW_STEP_MS)
+    expect(page.get_by_test_id("result-failure")).to_have_count(0)
+    page.get_by_test_id("imp-pay").click(timeout=SLOW_STEP_MS)
+    expect(page.get_by_test_id("result-status")).to_have_text("Paid", timeout=SLOW_STEP_MS)
+    assert state.order(order["merchant_uid"])["status"] == "paid"
+
+
+def test_cancelling_an_order_paid_meanwhile_shows_it_paid(
+    stack: Any, open_page: Any, state: ShopState, buyer: Buyer
+) -> None:
+    product = state.add_product("보리차 (e2e)", price=3_000, stock=2)
+    page = open_page(**PHONE)
+    sign_in(page, stack.web_url, buyer.sub)
+    add_to_cart(page, product.product_id)
+    check_out(page)
+    order = open_order(buyer.api)
+    page.get_by_test_id("imp-fail").click()
+    page.wait_for_url(f"{stack.web_url}/result?**", timeout=SLOW_STEP_MS)
+    expect(page.get_by_test_id("result-cancel")).to_be_visible(timeout=SLOW_STEP_MS)
+
+    # Another tab pays the same order, and its report is lost: the page still shows it open.
+    paid = requests.post(
+        f"{stack.sandbox_url}/sandbox/payments",
+        json={"merchant_uid": order["merchant_uid"], "amount": order["amount"], "outcome": "paid"},
+        timeout=10,
+    )
+    assert paid.status_code == 200, paid.text
+    page.get_by_test_id("result-cancel").click()
+
+    expect(page.get_by_test_id("result-status")).to_have_text("Paid", timeout=SLOW_STEP_MS)
+    expect(page.get_by_test_id("result-error")).to_have_count(0)
+    assert state.order(order["merchant_uid"])["status"] == "paid"
+
+
 def test_placing_an_order_shows_a_busy_disabled_button_until_the_api_answers(
     stack: Any, open_page: Any, state: ShopState, buyer: Buyer
 ) -> None:

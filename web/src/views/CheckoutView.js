@@ -142,7 +142,9 @@ export default {
         await pay(order, payment);
       } catch (error) {
         phase.value = "form";
-        rememberAttempt(order.merchant_uid, { imp_uid: null, error_msg: error.message });
+        // The window could not open (the SDK failed to load, the network dropped): the order is still
+        // open, so the result page offers "Try again" with the same parameters, or "Cancel order".
+        rememberAttempt(order.merchant_uid, { imp_uid: null, error_msg: error.message, payment });
         navigate(resultPath(order.merchant_uid));
       }
     });

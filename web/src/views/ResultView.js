@@ -1,8 +1,8 @@
 // /result?merchant_uid=...: where the payment window's callback and I'mport's mobile redirect (via
 // the API's GET /payments/complete) both land. It shows the order as the server stored it: the
 // status in the URL is only a hint and is never trusted.
-import { computed, onMounted, reactive, watch } from "../../vendor/vue.esm-browser.prod.js";
-import { api } from "../api.js";
+import { computed, onMounted, reactive, ref, watch } from "../../vendor/vue.esm-browser.prod.js";
+import { api, ApiError } from "../api.js";
 import { identity } from "../auth.js";
 import { useAction } from "../action.js";
 import { amountLabel, formatDateTime, formatPoints, formatWon, payMethodLabel, statusLabel } from "../format.js";
@@ -18,9 +18,13 @@ export default {
     const view = reactive({ order: null });
     const loading = useAction();
     const merchantUid = computed(() => route.query.merchant_uid ?? "");
-    const attempt = computed(() => (merchantUid.value ? recallAttempt(merchantUid.value) : null));
+    // What the payment window said about the latest attempt (kept in sessionStorage by the checkout page
+    // and by "Try again"): a ref, so a new attempt shows at once.
+    const attempt = ref(null);
+    const recall = () => { attempt.value = merchantUid.value ? recallAttempt(merchantUid.value) : null; };
 
     const load = () => loading.run(async () => {
+      recall();
       view.order = null;
       if (!merchantUid.value) throw new Error("This page needs an order number (merchant_uid).");
       if (!identity.token) return;
@@ -41,6 +45,8 @@ export default {
     const tryAgain = () => loading.run(async () => {
       const payment = attempt.value?.payment;
       if (!payment) throw new Error("Open the order from your orders page to pay again.");
+      // The previous attempt's messages go: this one is new.
+      attempt.value = { imp_uid: null, error_msg: null, payment };
       const rsp = await requestPay(payment);
       const next = {
         imp_uid: rsp.imp_uid ?? null,
@@ -48,12 +54,21 @@ export default {
         payment,
       };
       rememberAttempt(merchantUid.value, next);
+      attempt.value = next;
       view.order = rsp.imp_uid
         ? (await api.completePayment(rsp.imp_uid, merchantUid.value)).order
         : (await api.getOrder(merchantUid.value)).order;
     });
+    // A 409 means the order moved on meanwhile (e.g. the payment went through in another tab): show it
+    // as it is now; the refusal stays on screen only while the order is still open.
     const cancelOrder = () => loading.run(async () => {
-      view.order = (await api.cancelOrder(merchantUid.value)).order;
+      try {
+        view.order = (await api.cancelOrder(merchantUid.value)).order;
+      } catch (error) {
+        if (!(error instanceof ApiError && error.status === 409)) throw error;
+        view.order = (await api.getOrder(merchantUid.value)).order;
+        if (["ready", "awaiting_deposit"].includes(view.order.status)) throw error;
+      }
     });
 
     const settled = computed(() => ["paid", "partially_cancelled", "cancelled"].includes(view.order?.status));
