@@ -13,7 +13,7 @@ DDB_JAR := $(CACHE)/dynamodb-local/DynamoDBLocal.jar
 SPEC := $(CACHE)/portone/v1.openapi.json
 VUE := web/vendor/vue.esm-browser.prod.js
 
-.PHONY: sam-build help setup test test-unit test-integration test-sandbox test-e2e run lint clean java chromium token bench deploy-site openapi errors-doc audit
+.PHONY: sam-build help setup test test-unit test-integration test-sandbox test-e2e run lint clean java chromium token bench deploy-site openapi errors-doc sandbox-wheel audit
 
 help:
 	@echo "make test   - install everything, run all test suites"
@@ -27,6 +27,7 @@ help:
 	@echo "make sam-build - sam validate --lint and sam build (SAM CLI in its own venv)"
 	@echo "make lint   - ruff and mypy"
 	@echo "make openapi, make errors-doc - regenerate docs/openapi.json and docs/errors.md"
+	@echo "make sandbox-wheel - build the I'mport sandbox as its own wheel (dist/iamport_sandbox-*.whl)"
 
 $(VENV)/.installed: requirements-dev.txt shared/requirements.txt requirements-nodeps.txt
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11+ not found (3.12 preferred); install it and retry"; exit 1; }
@@ -99,6 +100,13 @@ deploy-site: $(VENV)/.installed $(VUE)
 # docs/openapi.json from the handlers' resolvers and template.yaml (tests/contract/test_openapi.py fails on drift).
 openapi: $(VENV)/.installed
 	$(PY) tools/generate_openapi.py
+
+# The sandbox as a wheel of its own (sandbox/pyproject.toml), built from a copy so sandbox/ stays clean.
+sandbox-wheel: $(VENV)/.installed
+	rm -rf .cache/sandbox-build && mkdir -p .cache/sandbox-build dist
+	cp -r sandbox .cache/sandbox-build/sandbox && rm -rf .cache/sandbox-build/sandbox/__pycache__
+	$(PY) -m pip wheel -q --no-deps -w dist .cache/sandbox-build/sandbox
+	@ls dist/iamport_sandbox-*.whl
 
 # docs/errors.md from shared/checkout/error_codes.py (tests/contract/test_error_catalogue.py fails on drift).
 errors-doc: $(VENV)/.installed
