@@ -45,7 +45,12 @@ class Finished:
 
 
 def open_window(
-    sb: Sandbox, account: Account, params: dict, user_agent: str | None, force: bool = False
+    sb: Sandbox,
+    account: Account,
+    params: dict,
+    user_agent: str | None,
+    force: bool = False,
+    channel: str | None = None,
 ) -> Payment:
     """Validate and create the `ready` payment. Caller holds sb.lock."""
     merchant_uid = params.get("merchant_uid")
@@ -86,7 +91,9 @@ def open_window(
         amount=amount,
         currency=currency,
         pay_method=pay_method,
-        channel="mobile" if params.get("m_redirect_url") else "pc",
+        # The window says whether it ran on a PC or a phone; without a window (the control API), a
+        # redirect URL means the phone's flow.
+        channel=channel or ("mobile" if params.get("m_redirect_url") else "pc"),
         pg_provider=pg_provider or "html5_inicis",
         pg_id=pg_id or "INIpayTest",
         emb_pg_provider=pay_method if pay_method in EASY_PAY else None,

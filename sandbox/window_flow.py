@@ -18,13 +18,18 @@ CONFIRM_TIMEOUT_S = 10.0  # PortOne waits 10 s for the merchant's confirm_url (d
 
 
 def open_payment(
-    sb: Sandbox, merchant_code: object, params: dict, user_agent: str | None, force: bool = False
+    sb: Sandbox,
+    merchant_code: object,
+    params: dict,
+    user_agent: str | None,
+    channel: str | None = None,
+    force: bool = False,
 ) -> Payment:
     with sb.lock:
         account = sb.accounts.by_code(str(merchant_code)) if merchant_code else None
         if account is None:
             raise WindowRefused(sb, "unknown_merchant" if merchant_code else "not_initialised")
-        return open_window(sb, account, params, user_agent, force=force)
+        return open_window(sb, account, params, user_agent, force=force, channel=channel)
 
 
 def finish_payment(sb: Sandbox, imp_uid: str, action: str) -> Finished:

@@ -48,7 +48,9 @@ def register(router: Router, sb: Sandbox) -> None:
         if not isinstance(params, dict):
             params = {}
         try:
-            payment = open_payment(sb, body.get("merchant_code"), params, req.header("user-agent"))
+            mode = body.get("mode")
+            channel = mode if mode in ("pc", "mobile") else None
+            payment = open_payment(sb, body.get("merchant_code"), params, req.header("user-agent"), channel)
         except WindowRefused as exc:
             # The window does not open: no payment exists, so imp_uid is null
             # (docs/iamport-v1.md#callback-rsp).

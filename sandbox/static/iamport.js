@@ -109,10 +109,22 @@
     document.body.appendChild(overlay);
   }
 
+  // PC or mobile, decided as the real SDK does: by the browser's user agent. On PC the window is a
+  // popup/iframe and the result goes to the callback even when m_redirect_url is set; on a phone the
+  // page is replaced and the result arrives only through m_redirect_url. Tests may force either with
+  // IMP.sandbox.mode = "pc" | "mobile".
+  var MOBILE_UA = /Mobi|Android|iPhone|iPad|iPod|Windows Phone|webOS|BlackBerry/i;
+  function windowMode() {
+    var forced = window.IMP && window.IMP.sandbox && window.IMP.sandbox.mode;
+    if (forced === "pc" || forced === "mobile") return forced;
+    return MOBILE_UA.test(navigator.userAgent || "") ? "mobile" : "pc";
+  }
+
   function request_pay(params, callback) {
     params = params || {};
     return new Promise(function (resolve) {
-      var redirectMode = !!params.m_redirect_url;
+      var mode = windowMode();
+      var redirectMode = !!params.m_redirect_url && mode === "mobile";
       function report(rsp, impUid, redirectUrl) {
         return deliver(impUid, rsp, redirectMode ? redirectUrl : null, callback, resolve);
       }
@@ -122,7 +134,7 @@
         if (typeof callback === "function") callback(rsp);
       }
       post("/sandbox/window/open", {
-        merchant_code: merchantCode, tier: tierCode, params: params
+        merchant_code: merchantCode, tier: tierCode, params: params, mode: mode
       }).then(function (opened) {
         if (!opened.opened) {
           // Pre-registration mismatch, unknown merchant...: the window never opens, imp_uid is null.
@@ -144,7 +156,8 @@
     init: function (code) { merchantCode = code; tierCode = null; },
     agency: function (code, tier) { merchantCode = code; tierCode = tier || null; },
     request_pay: request_pay,
-    // Not part of the real SDK: lets a page or test see which sandbox it talks to.
-    sandbox: { url: SANDBOX }
+    // Not part of the real SDK: which sandbox the page talks to, and an override of the PC/mobile
+    // decision (null: the user agent decides).
+    sandbox: { url: SANDBOX, mode: null }
   };
 })();

@@ -27,7 +27,16 @@ pytestmark = pytest.mark.e2e
 DECLINED_MESSAGE = "카드정보 인증에 실패하였습니다."
 USER_CANCELLED_MESSAGE = "사용자가 결제를 취소하셨습니다"
 # A phone-sized touch screen: the site opens I'mport's window in redirect mode there.
-PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+PHONE: dict[str, Any] = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    # The SDK tells a phone by its user agent, as the real one does.
+    "user_agent": (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+        "Version/17.5 Mobile/15E148 Safari/604.1"
+    ),
+}
 
 
 def test_card_payment_pays_the_order_keeps_stock_reserved_and_commits_held_points(

@@ -56,6 +56,23 @@ def page(browser: Any, sandbox: Any, shop_url: str) -> Iterator[Any]:
     context.close()
 
 
+# A phone's browser: the real SDK (and the sandbox) redirect there instead of calling back.
+IPHONE_UA = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Mobile/15E148 Safari/604.1"
+)
+
+
+@pytest.fixture
+def phone_page(browser: Any, sandbox: Any, shop_url: str) -> Iterator[Any]:
+    context = browser.new_context(user_agent=IPHONE_UA, viewport={"width": 390, "height": 844})
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    tab.goto(f"{shop_url}/checkout.html?sandbox={urllib.parse.quote(sandbox.url)}")
+    yield tab
+    context.close()
+
+
 def start(page: Any, params: dict, merchant_code: str = "imp00000000") -> None:
     page.evaluate("([params, code]) => window.startPayment(params, code)", [params, merchant_code])
 
@@ -157,9 +174,31 @@ def test_a_mismatched_prepared_amount_never_opens_the_window(page: Any, api: Imp
     assert sandbox.control.payments() == []
 
 
-def test_redirect_mode_sends_the_browser_to_m_redirect_url_instead_of_calling_back(
+def test_on_a_pc_the_callback_gets_the_result_even_with_m_redirect_url(
     page: Any, api: ImpApi, shop_url: str
 ) -> None:
+    """As the real SDK: every PG guide passes m_redirect_url, and a PC still gets its callback."""
+    start(page, order("order-b5", m_redirect_url=f"{shop_url}/result.html"))
+    page.get_by_test_id("imp-pay").click()
+    rsp = callback(page)
+    assert rsp["merchant_uid"] == "order-b5" and rsp["imp_uid"].startswith("imp_")
+    assert "/checkout.html" in page.url  # no redirect
+    assert api.payment(rsp["imp_uid"])["channel"] == "pc"
+
+
+def test_the_pc_or_phone_decision_can_be_forced_for_a_test(page: Any, shop_url: str) -> None:
+    page.evaluate("() => window.shimLoaded")
+    page.evaluate("() => { IMP.sandbox.mode = 'mobile'; }")
+    start(page, order("order-b5m", m_redirect_url=f"{shop_url}/result.html"))
+    with page.expect_navigation():
+        page.get_by_test_id("imp-pay").click()
+    assert page.url.startswith(f"{shop_url}/result.html")
+
+
+def test_redirect_mode_sends_the_browser_to_m_redirect_url_instead_of_calling_back(
+    phone_page: Any, api: ImpApi, shop_url: str
+) -> None:
+    page = phone_page
     start(page, order("order-b6", m_redirect_url=f"{shop_url}/result.html?from=shop"))
     with page.expect_navigation():
         page.get_by_test_id("imp-pay").click()
@@ -172,10 +211,12 @@ def test_redirect_mode_sends_the_browser_to_m_redirect_url_instead_of_calling_ba
     )
     assert "error_code" not in query
     assert api.payment(query["imp_uid"][0])["status"] == "paid"
+    assert api.payment(query["imp_uid"][0])["channel"] == "mobile"
     assert page.get_by_test_id("query").inner_text().startswith("?")
 
 
-def test_redirect_mode_failure_carries_the_error(page: Any, shop_url: str) -> None:
+def test_redirect_mode_failure_carries_the_error(phone_page: Any, shop_url: str) -> None:
+    page = phone_page
     start(page, order("order-b7", m_redirect_url=f"{shop_url}/result.html"))
     with page.expect_navigation():
         page.get_by_test_id("imp-fail").click()

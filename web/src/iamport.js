@@ -2,9 +2,6 @@
 import { settings } from "./settings.js";
 
 const SCRIPT_TIMEOUT_MS = 15000;
-// Phones and narrow windows get I'mport's redirect flow: many mobile PG pages replace the whole page,
-// so a JavaScript callback would never run there (docs/iamport-v1.md#request-pay, m_redirect_url).
-const MOBILE_QUERY = "(max-width: 768px)";
 
 let loading = null;
 
@@ -47,22 +44,19 @@ async function loadIamport() {
   return loading;
 }
 
-export function usesRedirect() {
-  return window.matchMedia(MOBILE_QUERY).matches;
-}
-
 // The rsp says the window did not end in a payment: closed, declined, or refused before the PG.
 // success/imp_success are deprecated and must not decide anything (docs/iamport-v1.md#callback-rsp).
 export function paymentWindowFailed(rsp) {
   return rsp.error_code != null || Boolean(rsp.error_msg);
 }
 
-// Opens the payment window with the params the API returned for the order. On desktop it resolves
-// with I'mport's rsp; in redirect mode the browser leaves for m_redirect_url and it never resolves.
+// Opens the payment window with the params the API returned for the order, m_redirect_url included
+// as every PG guide passes it: the SDK decides. On a PC it resolves with I'mport's rsp (the callback);
+// on a phone the browser leaves for m_redirect_url and it never resolves
+// (docs/iamport-v1.md#request-pay).
 export async function requestPay(payment) {
   const IMP = await loadIamport();
   const params = { ...payment };
-  if (!usesRedirect()) delete params.m_redirect_url;
   return new Promise((resolve) => {
     IMP.request_pay(params, (rsp) => resolve(rsp ?? {}));
   });
