@@ -9,6 +9,7 @@ created. Finishing it approves, declines, abandons or issues a virtual account
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 import urllib.parse
 from dataclasses import dataclass
@@ -220,31 +221,35 @@ def callback_rsp(
     params: dict,
     error_code: str | None = None,
     error_msg: str | None = None,
+    *,
+    legacy_success: bool = False,
 ) -> dict:
-    """The object IMP.request_pay hands to the page's callback (docs/iamport-v1.md#callback-rsp)."""
+    """The object IMP.request_pay hands to the page's callback, as the current SDK builds it
+    (docs/iamport-v1.md#callback-rsp): `imp_uid` (null when the window never opened) and `merchant_uid`
+    always; `error_code`/`error_msg` only on failure; every other field only when it has a value;
+    `custom_data` as the JSON text the API stores. `success`/`imp_success` only with `legacy_success`."""
     if finished is not None:
         error_code, error_msg = finished.error_code, finished.error_msg
     success = finished.success if finished is not None else False
     p = payment
-    return {
-        "success": success,
-        "imp_success": success,
-        "error_code": error_code,
-        "error_msg": error_msg,
-        "imp_uid": p.imp_uid if p else None,
-        "merchant_uid": p.merchant_uid if p else params.get("merchant_uid"),
+    custom_data = params.get("custom_data")
+    if custom_data is not None and not isinstance(custom_data, str):
+        custom_data = json.dumps(custom_data, ensure_ascii=False, separators=(",", ":"))
+    fields: dict[str, object] = {
+        "error_code": None if success else error_code,
+        "error_msg": None if success else error_msg,
         "pay_method": p.pay_method if p else params.get("pay_method"),
         "pg_provider": p.pg_provider if p else None,
         "emb_pg_provider": p.emb_pg_provider if p else None,
         "pg_tid": p.pg_tid if p else None,
-        "pg_type": "payment",
+        "pg_type": "payment" if p else None,
         "paid_amount": p.amount if p else params.get("amount"),
         "status": p.status if p else None,
         "name": p.name if p else params.get("name"),
         "currency": p.currency if p else params.get("currency"),
         **{f: (getattr(p, f) if p else params.get(f)) for f in BUYER_FIELDS},
-        "custom_data": params.get("custom_data"),
-        "paid_at": p.paid_at if p else 0,
+        "custom_data": custom_data,
+        "paid_at": (p.paid_at or None) if p else None,
         "receipt_url": p.receipt_url if p else None,
         "apply_num": p.apply_num if p else None,
         "card_name": p.card_name if p else None,
@@ -256,16 +261,25 @@ def callback_rsp(
         "vbank_holder": p.vbank_holder if p else None,
         "vbank_date": p.vbank_date if p else None,
     }
+    rsp: dict[str, object] = {
+        "imp_uid": p.imp_uid if p else None,
+        "merchant_uid": p.merchant_uid if p else params.get("merchant_uid"),
+        **{k: v for k, v in fields.items() if v is not None},
+    }
+    if legacy_success:
+        rsp["success"] = rsp["imp_success"] = success
+    return rsp
 
 
 def redirect_query(rsp: dict) -> dict[str, str]:
     """The m_redirect_url query (docs/iamport-v1.md#redirect): ids, imp_success, and the error on failure."""
-    query = {"merchant_uid": rsp["merchant_uid"] or "", "imp_success": "true" if rsp["success"] else "false"}
+    failed = rsp.get("error_code") is not None or rsp.get("error_msg") is not None
+    query = {"merchant_uid": str(rsp["merchant_uid"] or ""), "imp_success": "false" if failed else "true"}
     if rsp["imp_uid"]:
-        query = {"imp_uid": rsp["imp_uid"], **query}
-    if not rsp["success"]:
-        query["error_code"] = rsp["error_code"] or ""
-        query["error_msg"] = rsp["error_msg"] or ""
+        query = {"imp_uid": str(rsp["imp_uid"]), **query}
+    if failed:
+        query["error_code"] = str(rsp.get("error_code") or "")
+        query["error_msg"] = str(rsp.get("error_msg") or "")
     return query
 
 

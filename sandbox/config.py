@@ -28,6 +28,9 @@ class Settings:
     webhook_read_timeout_s: float = 30.0
     webhook_resend_timeout_s: float = 15.0
     public_url: str | None = None  # base of receipt URLs; the server's own URL when unset
+    # The current SDK's rsp has no `success` (and `imp_success` is deprecated): true adds both, as older
+    # SDK versions sent them, for pages written against those.
+    legacy_success: bool = False
 
     def update(self, changes: dict) -> None:
         known = {f.name: f for f in fields(self)}
@@ -44,7 +47,7 @@ class Settings:
             raise ValueError("webhook_content_type must be 'json' or 'form'")
         if self.webhook_order not in WEBHOOK_ORDERS:
             raise ValueError(f"webhook_order must be one of {', '.join(WEBHOOK_ORDERS)}")
-        for name in ("webhook_on_api_cancel", "webhook_retry", "webhook_drop"):
+        for name in ("webhook_on_api_cancel", "webhook_retry", "webhook_drop", "legacy_success"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false")
         for name in ("webhook_retry_tries", "webhook_copies"):

@@ -54,7 +54,9 @@ def register(router: Router, sb: Sandbox) -> None:
         except WindowRefused as exc:
             # The window does not open: no payment exists, so imp_uid is null
             # (docs/iamport-v1.md#callback-rsp).
-            rsp = callback_rsp(None, None, params, exc.error_code, exc.error_msg)
+            rsp = callback_rsp(
+                None, None, params, exc.error_code, exc.error_msg, legacy_success=sb.settings.legacy_success
+            )
             return cors(Response(200, {"opened": False, "rsp": rsp, "redirect_url": _redirect(params, rsp)}))
         with sb.lock:
             account = sb.accounts.by_code(payment.merchant_code)
@@ -81,7 +83,7 @@ def register(router: Router, sb: Sandbox) -> None:
                 "custom_data": finished.payment.window.get("custom_data"),
                 "m_redirect_url": finished.payment.window.get("m_redirect_url"),
             }
-            rsp = callback_rsp(finished.payment, finished, params)
+            rsp = callback_rsp(finished.payment, finished, params, legacy_success=sb.settings.legacy_success)
         return cors(Response(200, {"rsp": rsp, "redirect_url": _redirect(params, rsp)}))
 
     def delivered(req: Request) -> Response:

@@ -30,10 +30,8 @@
   }
 
   function failure(params, code, msg) {
-    return {
-      success: false, imp_success: false, error_code: code, error_msg: msg, imp_uid: null,
-      merchant_uid: params.merchant_uid || null, status: null, paid_amount: params.amount
-    };
+    // The sandbox could not be reached: the window never opened (no payment, imp_uid null).
+    return { imp_uid: null, merchant_uid: params.merchant_uid || null, error_code: code, error_msg: msg };
   }
 
   // Hand the result to the page: a redirect in redirect mode (callback not called), else the callback.

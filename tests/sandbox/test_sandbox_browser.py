@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import threading
 import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -117,9 +118,12 @@ def test_pay_calls_back_with_the_paid_result_and_notifies(
     start(page, order("order-b1", notice_url=receiver.url))
     page.get_by_test_id("imp-pay").click()
     rsp = callback(page)
-    assert rsp["success"] is True and rsp["error_code"] is None and rsp["error_msg"] is None
+    # The current SDK's rsp: no `success`/`imp_success`, no error fields on success, nothing null.
+    assert "success" not in rsp and "imp_success" not in rsp
+    assert "error_code" not in rsp and "error_msg" not in rsp
+    assert None not in rsp.values()
     assert (rsp["merchant_uid"], rsp["paid_amount"], rsp["status"]) == ("order-b1", 12000, "paid")
-    assert rsp["custom_data"] == {"cart_id": "c-1"}
+    assert rsp["custom_data"] == '{"cart_id":"c-1"}'  # a string, as the API stores it
     assert page.get_by_test_id("imp-sandbox-window").count() == 0
     payment = api.payment(rsp["imp_uid"])
     assert payment["status"] == "paid" and payment["custom_data"] == '{"cart_id":"c-1"}'
@@ -134,7 +138,7 @@ def test_fail_marks_the_payment_failed_without_a_webhook(
     start(page, order("order-b2", notice_url=receiver.url))
     page.get_by_test_id("imp-fail").click()
     rsp = callback(page)
-    assert rsp["success"] is False and rsp["error_code"] and rsp["error_msg"]
+    assert "success" not in rsp and rsp["error_code"] and rsp["error_msg"]
     payment = api.payment(rsp["imp_uid"])
     assert payment["status"] == "failed" and payment["fail_reason"] == rsp["error_msg"]
     assert sandbox.control.webhooks() == [] and receiver.received == []
@@ -144,7 +148,7 @@ def test_close_abandons_and_the_payment_stays_ready(page: Any, api: ImpApi) -> N
     start(page, order("order-b3"))
     page.get_by_test_id("imp-close").click()
     rsp = callback(page)
-    assert rsp["success"] is False and "사용자가 결제를 취소" in rsp["error_msg"] and rsp["error_code"]
+    assert "사용자가 결제를 취소" in rsp["error_msg"] and rsp["error_code"]
     assert api.payment(rsp["imp_uid"])["status"] == "ready"
 
 
@@ -156,7 +160,7 @@ def test_vbank_issues_an_account_due_on_the_requested_day(
     )
     page.get_by_test_id("imp-vbank").click()
     rsp = callback(page)
-    assert rsp["success"] is True and rsp["status"] == "ready" and rsp["vbank_num"] and rsp["vbank_name"]
+    assert "error_code" not in rsp and rsp["status"] == "ready" and rsp["vbank_num"] and rsp["vbank_name"]
     payment = api.payment(rsp["imp_uid"])
     assert payment["pay_method"] == "vbank" and payment["vbank_date"] == int(
         dt.datetime(2031, 5, 4, 13, 30, tzinfo=dt.timezone(dt.timedelta(hours=9))).timestamp()
@@ -169,7 +173,7 @@ def test_a_mismatched_prepared_amount_never_opens_the_window(page: Any, api: Imp
     api.ok("POST", "/payments/prepare", json_body={"merchant_uid": "order-b5", "amount": 12000})
     start(page, order("order-b5", amount=100))
     rsp = callback(page)
-    assert rsp["imp_uid"] is None and rsp["success"] is False and rsp["error_msg"] and rsp["error_code"]
+    assert rsp["imp_uid"] is None and rsp["error_msg"] and rsp["error_code"]
     assert page.get_by_test_id("imp-sandbox-window").count() == 0
     assert sandbox.control.payments() == []
 
@@ -193,6 +197,14 @@ def test_the_pc_or_phone_decision_can_be_forced_for_a_test(page: Any, shop_url: 
     with page.expect_navigation():
         page.get_by_test_id("imp-pay").click()
     assert page.url.startswith(f"{shop_url}/result.html")
+
+
+def test_legacy_success_adds_the_old_sdks_success_flags(page: Any, sandbox: Any) -> None:
+    sandbox.control.configure(legacy_success=True)
+    start(page, order("order-b4l"))
+    page.get_by_test_id("imp-fail").click()
+    rsp = callback(page)
+    assert rsp["success"] is False and rsp["imp_success"] is False and rsp["error_code"]
 
 
 def test_redirect_mode_sends_the_browser_to_m_redirect_url_instead_of_calling_back(
