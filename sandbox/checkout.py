@@ -22,6 +22,92 @@ from sandbox.state import Sandbox
 KST = dt.timezone(dt.timedelta(hours=9))
 DEFAULT_VBANK_DUE_S = 72 * 3600
 EASY_PAY = {"kakaopay", "naverpay", "payco", "tosspay", "samsung", "ssgpay", "lpay", "applepay"}
+# The `pay_method` values the V1 SDK documents (PortOne's sdk/ko/v1-sdk/javascript-sdk/payrq.md;
+# docs/iamport-v1.md#request-pay). Anything else (a typo such as "crad") keeps the window shut.
+PAY_METHODS = frozenset(
+    {
+        "card",
+        "trans",
+        "vbank",
+        "phone",
+        "applepay",
+        "naverpay",
+        "samsungpay",
+        "samsung",
+        "kpay",
+        "kakaopay",
+        "payco",
+        "lpay",
+        "ssgpay",
+        "tosspay",
+        "cultureland",
+        "smartculture",
+        "culturegift",
+        "booknlife",
+        "point",
+        "wechat",
+        "alipay",
+        "unionpay",
+        "pinpay",
+        "ssgpay_bank",
+        "skpay",
+        "naverpay_card",
+        "naverpay_point",
+        "paypal",
+        "toss_brandpay",
+        "tosspay_card",
+        "tosspay_money",
+    }
+)
+# PG providers a V1 `pg` parameter may name (`provider` or `provider.MID`), from PortOne's V1 PG guides
+# (opi/ko/integration/pg/v1/). An unknown provider keeps the window shut.
+PG_PROVIDERS = frozenset(
+    {
+        "html5_inicis",
+        "inicis",
+        "inicis_unified",
+        "kcp",
+        "kcp_billing",
+        "kcp_quick",
+        "nice",
+        "nice_v2",
+        "jtnet",
+        "kicc",
+        "ksnet",
+        "danal",
+        "danal_tpay",
+        "mobilians",
+        "settle",
+        "settle_acc",
+        "settle_firm",
+        "smartro",
+        "smartro_v2",
+        "welcome",
+        "daou",
+        "kiwoom",
+        "payco",
+        "kakaopay",
+        "naverpay",
+        "tosspay",
+        "tosspay_v2",
+        "tosspayments",
+        "toss_brandpay",
+        "paypal",
+        "paypal_v2",
+        "eximbay",
+        "eximbay_v2",
+        "uplus",
+        "chai",
+        "kpn",
+        "smilepay",
+        "alipay",
+        "bluewalnut",
+        "hecto",
+        "payple",
+        "inicis_payple",
+        "uplus_billing",
+    }
+)
 BUYER_FIELDS = ("buyer_name", "buyer_email", "buyer_tel", "buyer_addr", "buyer_postcode")
 ACTIONS = ("pay", "fail", "close", "vbank")
 
@@ -85,6 +171,10 @@ def open_window(
             raise WindowRefused(sb, "param_invalid", name=name)
     pg_provider, _, pg_id = str(params.get("pg") or "html5_inicis").partition(".")
     pay_method = str(params.get("pay_method") or "card")
+    if pg_provider not in PG_PROVIDERS:
+        raise WindowRefused(sb, "param_invalid", name="pg")
+    if pay_method not in PAY_METHODS:
+        raise WindowRefused(sb, "param_invalid", name="pay_method")
     payment = Payment(
         imp_uid=new_imp_uid(),
         merchant_uid=merchant_uid,

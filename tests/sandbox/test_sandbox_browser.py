@@ -199,6 +199,17 @@ def test_the_pc_or_phone_decision_can_be_forced_for_a_test(page: Any, shop_url: 
     assert page.url.startswith(f"{shop_url}/result.html")
 
 
+@pytest.mark.parametrize(("field", "value"), [("pay_method", "crad"), ("pg", "html5_inicsi.INIpayTest")])
+def test_an_unknown_pay_method_or_pg_keeps_the_window_shut(
+    page: Any, sandbox: Any, field: str, value: str
+) -> None:
+    start(page, order(f"order-bad-{field}", **{field: value}))
+    rsp = callback(page)
+    assert rsp["imp_uid"] is None and rsp["error_code"] and field in rsp["error_msg"]
+    assert page.get_by_test_id("imp-sandbox-window").count() == 0
+    assert sandbox.control.payments() == []
+
+
 def test_legacy_success_adds_the_old_sdks_success_flags(page: Any, sandbox: Any) -> None:
     sandbox.control.configure(legacy_success=True)
     start(page, order("order-b4l"))
