@@ -9,15 +9,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from checkout import error_codes as codes
 from checkout import views
-from checkout.api import build_resolver, redirect, require_actor
+from checkout.api import Body, Response, build_resolver, redirect, require_actor
 from checkout.config import load_settings
 from checkout.errors import BadRequest, CheckoutError
 from checkout.inputs import CompletePaymentInput

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from checkout import views
-from checkout.api import build_resolver, idempotency_key, json_response, require_user_id
+from checkout.api import Body, Response, build_resolver, idempotency_key, json_response, require_user_id
 from checkout.inputs import CreateOrderInput
 from checkout.observability import logger, metrics, tracer
 from checkout.wiring import get_checkout

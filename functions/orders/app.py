@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from checkout import views
-from checkout.api import build_resolver, require_actor, require_user_id
+from checkout.api import Path, Query, build_resolver, require_actor, require_user_id
 from checkout.inputs import MerchantUid
 from checkout.observability import logger, metrics, tracer
 from checkout.services.reads import MAX_PAGE

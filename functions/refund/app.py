@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from checkout import views
-from checkout.api import build_resolver, idempotency_key, require_actor
+from checkout.api import Body, Path, build_resolver, idempotency_key, require_actor
 from checkout.inputs import MerchantUid, RefundInput
 from checkout.observability import logger, metrics, tracer
 from checkout.wiring import get_checkout

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from checkout import error_codes as codes
 from checkout.api import (
+    Response,
     build_resolver,
     error_response,
     form_or_json_fields,

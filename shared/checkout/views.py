@@ -7,11 +7,14 @@ buyer's refund account, the payment snapshot or any internal bookkeeping (versio
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checkout.domain.order import Cart, Order, Product, RefundRecord
 from checkout.domain.points import LedgerEntry
-from checkout.services.results import CreatedOrder, OrderPage, PointsSummary, SweepReport
+
+if TYPE_CHECKING:
+    # Only named in annotations: a handler's import does not load the services (get_checkout() does).
+    from checkout.services.results import CreatedOrder, OrderPage, PointsSummary, SweepReport
 
 
 def iso(moment: datetime | None) -> str | None:

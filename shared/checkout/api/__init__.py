@@ -1,4 +1,8 @@
-"""The HTTP edge of the checkout: resolver and error mapping, caller identity, request bodies."""
+"""The HTTP edge of the checkout: resolver and error mapping, caller identity, request bodies.
+
+Handlers take Powertools' HTTP pieces (`Response`, `Body`, `Path`, `Query`) from here, never from
+`aws_lambda_powertools.event_handler` itself: importing that package whole costs every cold start its
+other resolvers (checkout.api.powertools)."""
 
 from checkout.api.auth import (
     group_names,
@@ -10,11 +14,16 @@ from checkout.api.auth import (
 )
 from checkout.api.headers import header, idempotency_key
 from checkout.api.payloads import form_or_json_fields
+from checkout.api.powertools import Body, Path, Query, Response
 from checkout.api.resolver import CheckoutResolver, build_resolver
 from checkout.api.responses import error_body, error_response, json_response, redirect
 
 __all__ = [
+    "Body",
     "CheckoutResolver",
+    "Path",
+    "Query",
+    "Response",
     "build_resolver",
     "error_body",
     "error_response",

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checkout.services.idempotency import check_key
-
 
 def header(event: Mapping[str, Any], name: str) -> str | None:
     """A request header, matched case-insensitively (payload 2.0 lower-cases them; tools may not)."""
@@ -22,4 +20,8 @@ def idempotency_key(event: Mapping[str, Any]) -> str | None:
     value = header(event, "idempotency-key")
     if value is None or value.strip() == "":
         return None
+    # Imported here: the idempotency service (and the ports it loads) only matters to the routes that
+    # take a key, not to every handler that reads a header.
+    from checkout.services.idempotency import check_key
+
     return check_key(value.strip())

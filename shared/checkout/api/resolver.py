@@ -15,15 +15,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pydantic
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
 
 from checkout import error_codes as codes
 from checkout.api.payloads import json_object
+from checkout.api.powertools import (
+    APIGatewayHttpResolver,
+    NotFoundError,
+    RequestUnsupportedContentType,
+    RequestValidationError,
+    Response,
+    ServiceError,
+)
 from checkout.api.responses import error_response
 from checkout.errors import CheckoutError, RequestInProgress
 from checkout.gateway.retry import deadline_in

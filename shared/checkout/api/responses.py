@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from checkout.api.powertools import Response, content_types
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
