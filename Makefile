@@ -13,7 +13,7 @@ DDB_JAR := $(CACHE)/dynamodb-local/DynamoDBLocal.jar
 SPEC := $(CACHE)/portone/v1.openapi.json
 VUE := web/vendor/vue.esm-browser.prod.js
 
-.PHONY: sam-build help setup test test-unit test-integration test-sandbox test-e2e run lint clean java chromium token bench deploy-site openapi errors-doc sandbox-wheel audit
+.PHONY: sam-build sam-local sam-local-prepare help setup test test-unit test-integration test-sandbox test-e2e run lint clean java chromium token bench deploy-site openapi errors-doc sandbox-wheel audit
 
 help:
 	@echo "make test   - install everything, run all test suites"
@@ -25,6 +25,7 @@ help:
 	@echo "make deploy-site MERCHANT_CODE=imp12345678 [CONFIG_ENV=dev|staging|prod] [STACK=..] [REGION=..]"
 	@echo "             - upload web/ to the stack's site bucket (DeploySite=true) for the deployed API"
 	@echo "make sam-build - sam validate --lint and sam build (SAM CLI in its own venv)"
+	@echo "make sam-local - sam local invoke of every function with its events/ and start-api, in podman"
 	@echo "make lint   - ruff and mypy"
 	@echo "make openapi, make errors-doc - regenerate docs/openapi.json and docs/errors.md"
 	@echo "make sandbox-wheel - build the I'mport sandbox as its own wheel (dist/iamport_sandbox-*.whl)"
@@ -61,7 +62,9 @@ chromium:
 
 setup: $(VENV)/.installed java $(DDB_JAR) $(SPEC) $(VUE)
 
-test: setup chromium lint
+# Every suite, SAM local included (sam-local-prepare says in one line when containers can't run here,
+# and its tests are then reported as skipped).
+test: setup chromium lint sam-local-prepare
 	$(PY) -m pytest -q
 
 test-unit: setup
@@ -119,6 +122,13 @@ $(SAM_VENV)/.installed:
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install -q aws-sam-cli==1.170.0
 	@touch $@
+
+# SAM local testing with the real SAM CLI, in containers (podman; docs/deploy.md#sam-local-testing).
+sam-local-prepare: setup $(SAM_VENV)/.installed
+	$(PY) tools/sam_local.py prepare
+
+sam-local: sam-local-prepare
+	$(PY) -m pytest -q tests/samlocal
 
 # `sam build` runs pip for python3.12: the chosen Python's folder goes first on PATH for it.
 sam-build: $(SAM_VENV)/.installed

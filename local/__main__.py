@@ -20,7 +20,7 @@ from local.stack import DATA_DIR, HOST, LocalStack, LocalUrls, StackError, load_
 from local.tables import local_table_names
 from local.tokens import DEFAULT_TTL_S, SigningKey
 
-DEFAULT_PORTS = {"API_PORT": 3000, "WEB_PORT": 4000, "SANDBOX_PORT": 8090}
+DEFAULT_PORTS = {"API_PORT": 3000, "WEB_PORT": 4000, "SANDBOX_PORT": 8090, "DDB_PORT": 8000}
 
 
 class UsageError(ValueError):
@@ -46,6 +46,14 @@ def _sweep_interval() -> float | None:
         value = 0
     if value <= 0:
         raise UsageError(f"SWEEP_INTERVAL_S={raw!r} must be a positive number of seconds")
+    return value
+
+
+def _sandbox_host() -> str:
+    """SANDBOX_HOST=0.0.0.0 lets functions in containers (SAM local) reach the sandbox; loopback otherwise."""
+    value = os.environ.get("SANDBOX_HOST", "").strip() or HOST
+    if value not in (HOST, "0.0.0.0"):  # noqa: S104 - the one wider address offered, on request
+        raise UsageError(f"SANDBOX_HOST={value!r} must be {HOST} or 0.0.0.0")
     return value
 
 
@@ -81,6 +89,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         api_port=_port("API_PORT"),
         web_port=_port("WEB_PORT"),
         sandbox_port=_port("SANDBOX_PORT"),
+        ddb_port=_port("DDB_PORT"),
+        sandbox_host=_sandbox_host(),
         data_dir=_data_dir(),
         sweep_interval_s=_sweep_interval(),
         run_schedules=True,

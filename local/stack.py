@@ -206,6 +206,13 @@ def _bind(what: str, port: int, env_name: str | None, factory: Callable[[], Any]
         raise
 
 
+def _probe_port(port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As a server binds (Java does): the last run's connections in TIME_WAIT do not hold the port.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("0.0.0.0", port))  # noqa: S104 - DynamoDB Local listens on every interface
+
+
 def stderr_log(function_id: str, line: str) -> None:
     sys.stderr.write(f"[{function_id}] {line}\n")
 
@@ -215,6 +222,9 @@ class LocalStack:
     api_port: int = 0
     web_port: int = 0
     sandbox_port: int = 0
+    # The sandbox's listening address: 0.0.0.0 lets containers (SAM local) reach it; loopback otherwise.
+    sandbox_host: str = HOST
+    ddb_port: int = 0  # 0: any free port
     data_dir: pathlib.Path | None = None  # None: DynamoDB in memory, nothing kept
     sweep_interval_s: float | None = None
     run_schedules: bool = False
@@ -281,14 +291,18 @@ class LocalStack:
         site = _bind("the site", self.web_port, "WEB_PORT", lambda: SiteServer(HOST, self.web_port, WEB_DIR))
         cleanup.callback(site.server_close)
         state_file = self.data_dir / "sandbox-state.json" if self.data_dir else None
-        sandbox = SandboxServer(port=self.sandbox_port, host=HOST, state_file=state_file)
+        sandbox = SandboxServer(port=self.sandbox_port, host=self.sandbox_host, state_file=state_file)
         _bind("the I'mport sandbox", self.sandbox_port, "SANDBOX_PORT", sandbox.start)
         cleanup.callback(sandbox.stop)
         self.urls = LocalUrls(
             api_url=f"http://{HOST}:{api_server.server_address[1]}", web_url=site.url, sandbox_url=sandbox.url
         )
 
-        self.ddb = DynamoDBLocal(data_dir=self.data_dir / "ddb" if self.data_dir else None)
+        if self.ddb_port:  # a fixed port: say it is taken before Java starts and fails on it
+            _bind("DynamoDB Local", self.ddb_port, "DDB_PORT", lambda: _probe_port(self.ddb_port))
+        self.ddb = DynamoDBLocal(
+            port=self.ddb_port, data_dir=self.data_dir / "ddb" if self.data_dir else None
+        )
         try:
             self.ddb.start()
         except Exception as exc:

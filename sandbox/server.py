@@ -210,7 +210,10 @@ class SandboxServer:
         httpd.daemon_threads = True
         self._httpd = httpd
         self.port = int(httpd.server_address[1])
-        host = self.host if ":" not in self.host else f"[{self.host}]"
+        # Bound to every interface (containers reach it from outside loopback): this machine's own
+        # clients and pages still use loopback.
+        host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(self.host, self.host)  # noqa: S104
+        host = host if ":" not in host else f"[{host}]"
         self._url = f"http://{host}:{self.port}"
         self.sandbox.base_url = self._url
         self.app.stopping.clear()

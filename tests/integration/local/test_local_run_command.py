@@ -121,9 +121,11 @@ def accepts_connections(url: str) -> bool:
         return False
 
 
-def test_default_ports_are_3000_4000_and_8090(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("API_PORT", "WEB_PORT", "SANDBOX_PORT"):
+def test_default_ports_are_3000_4000_8090_and_8000(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("API_PORT", "WEB_PORT", "SANDBOX_PORT", "DDB_PORT"):
         monkeypatch.delenv(name, raising=False)
+    # The fixed ports env.local.json and env.podman.json name (SAM local reaches DynamoDB Local there).
+    assert (cli._port("DDB_PORT"), cli._port("SANDBOX_PORT")) == (8000, 8090)
     urls = cli._urls_from_env()
     assert (urls.api_url, urls.web_url, urls.sandbox_url) == (
         "http://127.0.0.1:3000",
@@ -157,7 +159,12 @@ def test_admin_tokens_from_the_site_only_when_the_run_asks_for_them(
 
 
 def test_run_prints_working_urls_and_token_stops_on_ctrl_c_and_keeps_data(tmp_path: pathlib.Path) -> None:
-    ports = {"API_PORT": free_port(), "WEB_PORT": free_port(), "SANDBOX_PORT": free_port()}
+    ports = {
+        "API_PORT": free_port(),
+        "WEB_PORT": free_port(),
+        "SANDBOX_PORT": free_port(),
+        "DDB_PORT": free_port(),
+    }
     env = {name: str(port) for name, port in ports.items()} | {"LOCAL_DATA_DIR": str(tmp_path)}
     api, web, sandbox = (f"http://127.0.0.1:{ports[n]}" for n in ("API_PORT", "WEB_PORT", "SANDBOX_PORT"))
 
@@ -167,6 +174,7 @@ def test_run_prints_working_urls_and_token_stops_on_ctrl_c_and_keeps_data(tmp_pa
         assert (shown["site"], shown["api"], shown["sandbox"]) == (web, api, sandbox)
         assert "merchant imp00000000, key sandbox-key / sandbox-secret" in shown["text"]
         assert f"(data in {tmp_path / 'ddb'})" in shown["text"]
+        assert shown["ddb"] == f"http://127.0.0.1:{ports['DDB_PORT']}"
         assert shown["sample"] != "0"  # the catalog is loaded into empty tables
         # Started without --dev-admin: the site's sign-in issues buyers' tokens only, and says so.
         assert "site sign-in    buyers only" in shown["text"]
