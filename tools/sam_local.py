@@ -99,6 +99,7 @@ def _python312() -> str | None:
 
 def prepare() -> int:
     started = time.monotonic()
+    CACHE.mkdir(parents=True, exist_ok=True)
     if platform.system() != "Linux":
         return _skip(f"the offline runtime image is built for Linux; this is {platform.system()}")
     why = _install_packages()
