@@ -12,6 +12,7 @@ CACHE := .cache
 DDB_JAR := $(CACHE)/dynamodb-local/DynamoDBLocal.jar
 SPEC := $(CACHE)/portone/v1.openapi.json
 VUE := web/vendor/vue.esm-browser.prod.js
+SWAGGER_UI := $(CACHE)/swagger-ui/swagger-ui-bundle.js
 
 .PHONY: sam-build sam-local sam-local-prepare help setup test test-unit test-integration test-sandbox test-e2e run lint clean java chromium token bench deploy-site openapi errors-doc sandbox-wheel audit
 
@@ -54,13 +55,16 @@ $(SPEC): $(VENV)/.installed
 $(VUE):
 	bash tools/fetch-vue.sh web/vendor
 
+$(SWAGGER_UI):
+	bash tools/fetch-swagger-ui.sh $(CACHE)/swagger-ui
+
 chromium:
 	@{ command -v chromium >/dev/null 2>&1 && dpkg -s fonts-nanum >/dev/null 2>&1; } || { \
 	  echo "Installing Debian's chromium (and a Korean font) for the browser tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum) >/dev/null \
 	  || { echo "error: could not install chromium and fonts-nanum with apt-get; install them and retry"; exit 1; }; }
 
-setup: $(VENV)/.installed java $(DDB_JAR) $(SPEC) $(VUE)
+setup: $(VENV)/.installed java $(DDB_JAR) $(SPEC) $(VUE) $(SWAGGER_UI)
 
 # Every suite, SAM local included (sam-local-prepare says in one line when containers can't run here,
 # and its tests are then reported as skipped).

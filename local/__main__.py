@@ -118,6 +118,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"""
   site            {stack.web_url}
   API             {stack.api_url}
+  API explorer    {stack.web_url}/api-docs/   (Swagger UI over docs/openapi.json; Authorize with a dev token)
   I'mport sandbox {stack.sandbox_url}   (merchant imp00000000, key sandbox-key / sandbox-secret)
   DynamoDB Local  {stack.ddb_endpoint}   (data in {_data_dir() / "ddb"})
   schedules       {schedules}

@@ -1,5 +1,7 @@
 """The development web server for `web/`: static files, a generated `/config.js` that points the
-page at the local API and the sandbox's `IMP` shim, and the development sign-in `POST /_dev/token`."""
+page at the local API and the sandbox's `IMP` shim, the development sign-in `POST /_dev/token`, and the
+offline API explorer at `/api-docs/` (Swagger UI over docs/openapi.json, "Try it out" against the local
+API; its files come from `.cache/swagger-ui`, never from `web/`, so the deployed site never carries it)."""
 
 from __future__ import annotations
 
@@ -7,12 +9,15 @@ import json
 import mimetypes
 import pathlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from local.serving import LocalServer, OneWriteHandler
 from local.tokens import TokenIssuer
 
+EXPLORER = "/api-docs"
+EXPLORER_ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css")
 MAX_TOKEN_REQUEST_BYTES = 4096
 MAX_SUBJECT_LENGTH = 128
 _TYPES = {
@@ -31,6 +36,45 @@ def config_script(config: Mapping[str, Any]) -> bytes:
     return f"window.CHECKOUT_CONFIG = {json.dumps(dict(config), indent=2)};\n".encode()
 
 
+@dataclass(frozen=True)
+class ApiExplorer:
+    """Swagger UI (vendored from npm by tools/fetch-swagger-ui.sh) over the committed OpenAPI document,
+    with the local API as its one server."""
+
+    assets: pathlib.Path  # swagger-ui-bundle.js, swagger-ui.css
+    document: pathlib.Path  # docs/openapi.json
+    api_url: str
+
+    def page(self) -> bytes:
+        return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Checkout API (offline)</title>
+<link rel="stylesheet" href="{EXPLORER}/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="{EXPLORER}/swagger-ui-bundle.js"></script>
+<script>
+window.ui = SwaggerUIBundle({{
+  url: "{EXPLORER}/openapi.json",
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  // Sign in with a dev token (make token SUB=...) under Authorize to try the buyers' routes.
+  persistAuthorization: false,
+}});
+</script>
+</body>
+</html>
+""".encode()
+
+    def openapi(self) -> bytes:
+        document = json.loads(self.document.read_text(encoding="utf-8"))
+        document["servers"] = [{"url": self.api_url, "description": "This offline stack (make run)"}]
+        return json.dumps(document, ensure_ascii=False).encode()
+
+
 class SiteServer(LocalServer):
     def __init__(self, host: str, port: int, web_dir: pathlib.Path) -> None:
         super().__init__((host, port), _SiteHandler)
@@ -39,6 +83,7 @@ class SiteServer(LocalServer):
         self.issuer: TokenIssuer | None = None
         # Admin tokens only when the stack was started for it (`python -m local run --dev-admin`).
         self.allow_admin = False
+        self.explorer: ApiExplorer | None = None
 
     @property
     def url(self) -> str:
@@ -79,6 +124,9 @@ class _SiteHandler(OneWriteHandler):
         if path == "/config.js":
             self._send(200, config_script(self.server.config), "text/javascript; charset=utf-8")
             return
+        if path == EXPLORER or path.startswith(EXPLORER + "/"):
+            self._explorer(path.removeprefix(EXPLORER))
+            return
         if path == "/_dev/jwks.json" and self.server.issuer is not None:
             self._json(200, self.server.issuer.key.jwks)
             return
@@ -92,6 +140,27 @@ class _SiteHandler(OneWriteHandler):
         self._send(200, target.read_bytes(), content_type)
 
     do_HEAD = do_GET
+
+    def _explorer(self, rest: str) -> None:
+        explorer = self.server.explorer
+        if explorer is None:
+            self._error(404, "not_found", "the API explorer is not configured")
+        elif rest == "":
+            self._send(301, b"", "text/plain", {"location": EXPLORER + "/"})
+        elif rest == "/":
+            self._send(200, explorer.page(), _TYPES[".html"])
+        elif rest == "/openapi.json":
+            self._send(200, explorer.openapi(), _TYPES[".json"])
+        elif rest.lstrip("/") in EXPLORER_ASSETS:
+            asset = explorer.assets / rest.lstrip("/")
+            if asset.is_file():
+                self._send(200, asset.read_bytes(), _TYPES[asset.suffix])
+            else:
+                self._error(
+                    404, "not_found", f"{asset} is missing: run `make setup` (tools/fetch-swagger-ui.sh)"
+                )
+        else:
+            self._error(404, "not_found", f"{EXPLORER}{rest} does not exist")
 
     def _resolve(self, path: str) -> pathlib.Path | None:
         root = self.server.web_dir

@@ -28,7 +28,7 @@ from local.lambdas import FunctionRuntime, LogSink
 from local.samapp import SamApp, load_app
 from local.scheduler import Scheduler
 from local.seed import DEMO_POINTS, DEMO_USER, SeedReport, seed
-from local.site import SiteServer
+from local.site import ApiExplorer, SiteServer
 from local.tables import create_tables, local_table_names, table_env
 from local.tokens import SigningKey, TokenIssuer
 
@@ -38,6 +38,8 @@ HOST = "127.0.0.1"
 REGION = "ap-northeast-2"
 DATA_DIR = ROOT / ".local"  # `make run`'s data; LOCAL_DATA_DIR moves it (python -m local)
 WEB_DIR = ROOT / "web"
+SWAGGER_UI_DIR = ROOT / ".cache" / "swagger-ui"  # tools/fetch-swagger-ui.sh (make setup)
+OPENAPI_DOCUMENT = ROOT / "docs" / "openapi.json"
 LOCAL_ISSUER = "https://auth.checkout.local"
 LOCAL_AUDIENCE = "checkout-local"
 MERCHANT_CODE = "imp00000000"
@@ -337,6 +339,7 @@ class LocalStack:
             cors_origin_aliases={self.urls.web_url: (self.urls.web_url.replace(HOST, "localhost"),)},
         )
         attach(api_server, gateway, self.on_access)
+        site.explorer = ApiExplorer(SWAGGER_UI_DIR, OPENAPI_DOCUMENT, self.urls.api_url)
         site.configure(
             {
                 "apiBaseUrl": self.urls.api_url,

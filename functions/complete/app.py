@@ -15,7 +15,17 @@ from pydantic import ValidationError
 
 from checkout import error_codes as codes
 from checkout import views
-from checkout.api import Body, Response, build_resolver, redirect, require_actor
+from checkout.api import (
+    Body,
+    Query,
+    Response,
+    build_resolver,
+    redirect,
+    replies,
+    require_actor,
+    route_responses,
+)
+from checkout.api.described import GATEWAY_ERRORS, IN_PROGRESS
 from checkout.config import load_settings
 from checkout.errors import BadRequest, CheckoutError
 from checkout.inputs import CompletePaymentInput
@@ -25,23 +35,61 @@ from checkout.wiring import get_checkout
 app = build_resolver()
 
 
-@app.post("/payments/complete")
-def complete_payment(report: Annotated[CompletePaymentInput, Body()]) -> dict[str, Any]:
+# The redirect's query, read by hand below (a malformed one is answered 400, never 422): described here.
+PaymentReference = Annotated[
+    str | None, Query(description="the payment (imp_uid) and the order (merchant_uid, required) it is for")
+]
+LoggedOnly = Annotated[str | None, Query(description="what the window saw: logged only, never trusted")]
+
+
+@app.post(
+    "/payments/complete",
+    summary="Report the payment window's result (the IMP.request_pay callback), as the signed-in buyer",
+    description="Only a pointer: the payment is re-read from I'mport before the order changes. The "
+    "order's owner (or an admin) only: theirs is the only report on which a failed attempt ends it.",
+    responses=route_responses(
+        200,
+        "The order after reconciling it with I'mport",
+        json_body=True,
+        errors={
+            400: "unknown_payment or payment_order_mismatch",
+            404: "order_not_found",
+            409: IN_PROGRESS,
+            **GATEWAY_ERRORS,
+        },
+        retry_after=(409,),
+    ),
+)
+def complete_payment(report: Annotated[CompletePaymentInput, Body()]) -> replies.OrderReply:
     actor = require_actor(app.current_event)
     logger.append_keys(merchant_uid=report.merchant_uid, imp_uid=report.imp_uid)
     order = get_checkout().complete_payment(report.imp_uid, report.merchant_uid, actor)
     return {"order": views.order_json(order)}
 
 
-@app.get("/payments/complete")
-def complete_payment_redirect() -> Response[str]:
-    query = app.current_event.query_string_parameters or {}
-    if not (query.get("merchant_uid") or "").strip():
+@app.get(
+    "/payments/complete",
+    summary="The payment window's m_redirect_url (mobile)",
+    description="No token: only moves the order forward on what I'mport's record proves about money "
+    "(a failed attempt leaves it open), then sends the browser to the site's result page.",
+    responses=route_responses(
+        302,
+        "To SITE_URL/result?merchant_uid=..&status=.. (status=error when reconciling failed)",
+        errors={400: "missing_merchant_uid or malformed_payment_reference"},
+        location=True,
+    ),
+)
+def complete_payment_redirect(
+    merchant_uid: PaymentReference = None,
+    imp_uid: PaymentReference = None,
+    imp_success: LoggedOnly = None,
+    error_code: LoggedOnly = None,
+    error_msg: LoggedOnly = None,
+) -> Response[str]:
+    if not (merchant_uid or "").strip():
         raise BadRequest("merchant_uid is missing from the query string.", code=codes.MISSING_MERCHANT_UID)
     try:
-        report = CompletePaymentInput.model_validate(
-            {"imp_uid": query.get("imp_uid"), "merchant_uid": query["merchant_uid"]}
-        )
+        report = CompletePaymentInput.model_validate({"imp_uid": imp_uid, "merchant_uid": merchant_uid})
     except ValidationError:
         raise BadRequest(
             "merchant_uid or imp_uid is malformed.", code=codes.MALFORMED_PAYMENT_REFERENCE
@@ -52,9 +100,9 @@ def complete_payment_redirect() -> Response[str]:
     logger.info(
         "payment window returned",
         extra={
-            "imp_success": query.get("imp_success"),
-            "window_error_code": query.get("error_code"),
-            "window_error_msg": query.get("error_msg"),
+            "imp_success": imp_success,
+            "window_error_code": error_code,
+            "window_error_msg": error_msg,
         },
     )
     try:

@@ -10,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from checkout import views
-from checkout.api import Path, Query, build_resolver, require_actor, require_user_id
+from checkout.api import Path, Query, build_resolver, replies, require_actor, require_user_id, route_responses
 from checkout.inputs import MerchantUid
 from checkout.observability import logger, metrics, tracer
 from checkout.services.reads import MAX_PAGE
@@ -19,28 +19,44 @@ from checkout.wiring import get_checkout
 app = build_resolver()
 
 
-@app.get("/orders")
+@app.get(
+    "/orders",
+    summary="The buyer's orders, newest first",
+    responses=route_responses(200, "One page", parameters=True, errors={400: "invalid_cursor"}),
+)
 def list_orders(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
     cursor: Annotated[str | None, Query(min_length=1, max_length=2048)] = None,
-) -> dict[str, Any]:
+) -> replies.OrderPage:
     user_id = require_user_id(app.current_event)
     return views.orders_page_json(get_checkout().list_orders(user_id, limit, cursor))
 
 
-@app.get("/orders/<merchant_uid>")
-def get_order(merchant_uid: Annotated[MerchantUid, Path()]) -> dict[str, Any]:
+@app.get(
+    "/orders/<merchant_uid>",
+    summary="One of the buyer's orders (an admin may read any)",
+    responses=route_responses(
+        200, "The order", parameters=True, errors={404: "order_not_found (also for someone else's order)"}
+    ),
+)
+def get_order(merchant_uid: Annotated[MerchantUid, Path()]) -> replies.OrderReply:
     actor = require_actor(app.current_event)
     logger.append_keys(merchant_uid=merchant_uid)
     order = get_checkout().get_order(actor.user_id, merchant_uid, as_admin=actor.is_admin)
     return {"order": views.order_json(order)}
 
 
-@app.get("/points")
+@app.get(
+    "/points",
+    summary="The buyer's points, and their ledger newest first",
+    responses=route_responses(
+        200, "The balance and one page of the ledger", parameters=True, errors={400: "invalid_cursor"}
+    ),
+)
 def get_points(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
     cursor: Annotated[str | None, Query(min_length=1, max_length=2048)] = None,
-) -> dict[str, Any]:
+) -> replies.Points:
     user_id = require_user_id(app.current_event)
     return views.points_json(get_checkout().get_points(user_id, limit, cursor))
 

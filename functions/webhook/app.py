@@ -16,14 +16,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from checkout import error_codes as codes
 from checkout.api import (
+    Refusal,
     Response,
     build_resolver,
     error_response,
     form_or_json_fields,
     json_response,
+    replies,
+    route_responses,
     webhook_source_allowed,
 )
 from checkout.api.auth import source_ip
+from checkout.api.described import BODY_TOO_LARGE, FORM, JSON
 from checkout.errors import (
     BadRequest,
     Conflict,
@@ -44,8 +48,36 @@ app = build_resolver()
 RESEND_AFTER_S = "60"
 
 
-@app.post("/iamport/webhook")
-def iamport_webhook() -> Response[dict[str, Any]]:
+@app.post(
+    "/iamport/webhook",
+    summary="I'mport's payment notification (webhook)",
+    description="JSON or a form, as set in the PortOne console; heard only from WEBHOOK_ALLOWED_IPS. "
+    "I'mport resends on 5xx only.",
+    responses=route_responses(
+        200,
+        "Understood, whether or not it changed an order",
+        errors={
+            400: "empty_body, malformed_body or number_out_of_range",
+            403: "source_not_allowed",
+            413: BODY_TOO_LARGE,
+            422: "validation_failed: imp_uid, merchant_uid or status is missing or malformed",
+            502: "payment_gateway_unavailable: resend later",
+            503: "store_unavailable, or the order is busy: resend later",
+        },
+        retry_after=(502, 503),
+    ),
+    # The body is read by hand (JSON or a form, checkout.api.payloads): described here.
+    openapi_extensions={
+        "requestBody": {
+            "required": True,
+            "content": {
+                JSON: {"schema": WebhookInput.model_json_schema()},
+                FORM: {"schema": WebhookInput.model_json_schema()},
+            },
+        }
+    },
+)
+def iamport_webhook() -> Response[replies.WebhookAck]:
     if not webhook_source_allowed(app.current_event):
         logger.warning(
             "webhook refused: sender not on the allowlist", extra={"source_ip": source_ip(app.current_event)}
@@ -60,12 +92,16 @@ def iamport_webhook() -> Response[dict[str, Any]]:
         order = get_checkout().handle_webhook(note)
     except (GatewayUnavailable, StoreUnavailable) as exc:
         logger.warning("webhook not settled: dependency unavailable", extra={"error_code": exc.code})
-        return error_response(exc.status, exc.code, exc.message, headers={"Retry-After": RESEND_AFTER_S})
+        raise Refusal(
+            error_response(exc.status, exc.code, exc.message, headers={"Retry-After": RESEND_AFTER_S})
+        ) from None
     except (StaleOrder, RequestInProgress) as exc:
         # Another path (browser, redirect, sweeper) is moving the same order right now; a resend
         # will find it settled and answer 200.
         logger.info("webhook not settled: order busy", extra={"error_code": exc.code})
-        return error_response(503, exc.code, exc.message, headers={"Retry-After": RESEND_AFTER_S})
+        raise Refusal(
+            error_response(503, exc.code, exc.message, headers={"Retry-After": RESEND_AFTER_S})
+        ) from None
     except BadRequest as exc:
         # A pair I'mport would never send (a payment of another order, an imp_uid it does not know): a
         # forgery or a probe. Acknowledged like any report that changes nothing, with one reason for

@@ -55,11 +55,19 @@ class FakeCheckout:
         order = sample_order(user_id)
         return CreatedOrder(
             order,
-            {
+            {  # every IMP.request_pay parameter the real service sends (checkout.api.replies.PaymentRequest)
                 "pg": "html5_inicis",
+                "pay_method": order.pay_method,
                 "merchant_uid": order.merchant_uid,
+                "name": order.name,
                 "amount": order.amount,
-                "m_redirect_url": "https://api.example.test/x",
+                "buyer_email": "minji.kim@example.com",
+                "buyer_name": "김민지",
+                "buyer_tel": "010-1234-5678",
+                "buyer_addr": "",
+                "buyer_postcode": "",
+                "m_redirect_url": "https://api.example.test/payments/complete",
+                "notice_url": "https://api.example.test/iamport/webhook",
             },
         )
 

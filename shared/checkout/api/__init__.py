@@ -12,19 +12,24 @@ from checkout.api.auth import (
     require_user_id,
     webhook_source_allowed,
 )
-from checkout.api.headers import header, idempotency_key
+from checkout.api.described import IdempotencyKeyHeader, route_responses
+from checkout.api.headers import checked_idempotency_key, header, idempotency_key
 from checkout.api.payloads import form_or_json_fields
 from checkout.api.powertools import Body, Path, Query, Response
-from checkout.api.resolver import CheckoutResolver, build_resolver
+from checkout.api.resolver import CheckoutResolver, Refusal, build_resolver
 from checkout.api.responses import error_body, error_response, json_response, redirect
 
 __all__ = [
     "Body",
     "CheckoutResolver",
+    "IdempotencyKeyHeader",
+    "Refusal",
     "Path",
     "Query",
     "Response",
     "build_resolver",
+    "checked_idempotency_key",
+    "route_responses",
     "error_body",
     "error_response",
     "form_or_json_fields",

@@ -17,7 +17,11 @@ def header(event: Mapping[str, Any], name: str) -> str | None:
 
 def idempotency_key(event: Mapping[str, Any]) -> str | None:
     """The optional `Idempotency-Key`: a retry with the same key returns the first attempt's result."""
-    value = header(event, "idempotency-key")
+    return checked_idempotency_key(header(event, "idempotency-key"))
+
+
+def checked_idempotency_key(value: str | None) -> str | None:
+    """The header value as a key (blank: none), or invalid_idempotency_key (services.idempotency)."""
     if value is None or value.strip() == "":
         return None
     # Imported here: the idempotency service (and the ports it loads) only matters to the routes that

@@ -99,18 +99,21 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError, Servic
 from aws_lambda_powertools.event_handler.openapi.exceptions import (  # noqa: E402
     RequestUnsupportedContentType,
     RequestValidationError,
+    ResponseValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query  # noqa: E402
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query  # noqa: E402
 
 __all__ = [
     "APIGatewayHttpResolver",
     "Body",
+    "Header",
     "NotFoundError",
     "Path",
     "Query",
     "RequestUnsupportedContentType",
     "RequestValidationError",
     "Response",
+    "ResponseValidationError",
     "ServiceError",
     "content_types",
     "install",

@@ -24,12 +24,13 @@ from checkout.api.powertools import (
     RequestUnsupportedContentType,
     RequestValidationError,
     Response,
+    ResponseValidationError,
     ServiceError,
 )
 from checkout.api.responses import error_response
 from checkout.errors import CheckoutError, RequestInProgress
 from checkout.gateway.retry import deadline_in
-from checkout.observability import logger
+from checkout.observability import count, logger
 from checkout.payment_errors import IamportError
 
 # Powertools reports a body that is not JSON as a validation error of this type.
@@ -57,7 +58,13 @@ class CheckoutResolver(APIGatewayHttpResolver):
     (local/api.py) does the same offline, so the functions carry no CORS code and no 405 handling."""
 
     def __init__(self) -> None:
-        super().__init__(enable_validation=True, json_body_deserializer=json_object)
+        # Replies are validated against the route's return type (checkout.api.replies); one that does not
+        # match is our bug, answered as a 500 (below), never as the client's 422.
+        super().__init__(
+            enable_validation=True,
+            json_body_deserializer=json_object,
+            response_validation_error_http_code=500,
+        )
         # (METHOD, rule) as registered, e.g. ("GET", "/orders/<merchant_uid>"): the template's routes
         # are checked against these.
         self.declared_routes: list[tuple[str, str]] = []
@@ -117,8 +124,35 @@ def describe_validation_errors(errors: Sequence[Any]) -> tuple[str, list[dict[st
     return summary, details
 
 
+class Refusal(Exception):  # noqa: N818 - it is a reply, raised past the route's reply validation
+    """An error reply a handler builds itself (its own headers, such as Retry-After): sent as it is.
+
+    A route's return type describes its success; raising this keeps its refusals out of that check."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
 def build_resolver() -> CheckoutResolver:
     app = CheckoutResolver()
+
+    @app.exception_handler(Refusal)
+    def _refusal(exc: Refusal) -> Response:
+        return exc.response
+
+    @app.exception_handler(ResponseValidationError)
+    def _reply_invalid(exc: ResponseValidationError) -> Response:
+        # Where and why only: the reply itself carries buyers' data.
+        problems = [
+            {"loc": ".".join(str(part) for part in err.get("loc", ())), "type": str(err.get("type"))}
+            for err in exc.errors()
+        ]
+        logger.error("reply does not match its schema", extra={"problems": problems[:20]})
+        count("ReplySchemaMismatch")
+        return error_response(
+            500, codes.INTERNAL_ERROR, "Something went wrong on our side. Please try again."
+        )
 
     @app.exception_handler(CheckoutError)
     def _domain_error(exc: CheckoutError) -> Response:

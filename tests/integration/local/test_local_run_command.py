@@ -173,6 +173,7 @@ def test_run_prints_working_urls_and_token_stops_on_ctrl_c_and_keeps_data(tmp_pa
         shown = first.banner()
         assert (shown["site"], shown["api"], shown["sandbox"]) == (web, api, sandbox)
         assert "merchant imp00000000, key sandbox-key / sandbox-secret" in shown["text"]
+        assert f"API explorer    {web}/api-docs/" in shown["text"]
         assert f"(data in {tmp_path / 'ddb'})" in shown["text"]
         assert shown["ddb"] == f"http://127.0.0.1:{ports['DDB_PORT']}"
         assert shown["sample"] != "0"  # the catalog is loaded into empty tables
