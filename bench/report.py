@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import importlib.util
 import json
 import os
@@ -34,13 +35,15 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "shared"), str(ROOT / "bench")]
 
+import costs  # noqa: E402
 from cold_start import _call, _quiet, purchase  # noqa: E402
+from transport import TRANSPORT  # noqa: E402
 
 from local.lambdas import lambda_environment  # noqa: E402
 from local.stack import LocalStack, function_overrides, running_stack  # noqa: E402
@@ -365,16 +368,59 @@ def restock(stack: LocalStack, product_id: str, stock: int = 1_000_000) -> None:
     )
 
 
+def _cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far by this process and every process under it, by component (from /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    me = os.getpid()
+    parents: dict[int, int] = {}
+    stats: dict[int, tuple[float, str]] = {}
+    for entry in pathlib.Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        stats[pid] = ((int(fields[11]) + int(fields[12])) / tick, cmdline)
+
+    def mine(pid: int) -> bool:
+        while pid > 1:
+            if pid == me:
+                return True
+            pid = parents.get(pid, 1)
+        return False
+
+    out: dict[str, float] = {}
+    for pid, (seconds, cmdline) in stats.items():
+        if not mine(pid):
+            continue
+        if pid == me:
+            name = "local API, sandbox and the load (this process)"
+        elif "DynamoDBLocal" in cmdline:
+            name = "DynamoDB Local (Java)"
+        else:
+            name = "the functions (local execution environments)"
+        out[name] = out.get(name, 0.0) + seconds
+    return out
+
+
 def throughput(stack: LocalStack, buyers: int, checkouts: int) -> dict[str, Any]:
     product_id = "socks-hanbok-3p"
     purchase(stack, "tp-warm", product_id)
     with concurrent.futures.ThreadPoolExecutor(buyers) as pool:  # warm one environment per buyer slot
         list(pool.map(lambda k: purchase(stack, f"tp-warm-{k}", product_id), range(buyers)))
     before = _stock(stack, product_id)
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(buyers) as pool:
         samples = list(pool.map(lambda k: purchase(stack, f"tp-{k}", product_id), range(checkouts)))
     wall = time.perf_counter() - started
+    cpu_after = _cpu_seconds()
+    # Where the time goes at the limit: the cores each component kept busy during the run.
+    cores = {name: (cpu_after[name] - cpu_before.get(name, 0.0)) / wall for name in cpu_after}
     time.sleep(2)  # webhooks sent by the sandbox after each payment settle as duplicates
     taken = before - _stock(stack, product_id)
     double = 0
@@ -391,6 +437,8 @@ def throughput(stack: LocalStack, buyers: int, checkouts: int) -> dict[str, Any]
         "per_s": checkouts / wall,
         "samples": samples,
         "double_effects": double,
+        "cores": dict(sorted(cores.items(), key=lambda kv: -kv[1])),
+        "machine_cores": os.cpu_count() or 1,
     }
 
 
@@ -446,7 +494,98 @@ def plots(cold: dict[str, Any], warm: dict[str, Any], tp: dict[str, Any], out: p
     return names
 
 
-def render(env: str, cold: dict[str, Any], warm: dict[str, Any], tp: dict[str, Any]) -> str:
+def cost_sections(extra: dict[str, Any]) -> list[str]:
+    ops, lines_rows, sweep, hot = extra["operations"], extra["lines"], extra["sweep"], extra["hot"]
+    oversold = sum(max(0, hot[d]["sold"] - hot["stock"]) for d in ("single", "sharded"))
+    out = [
+        "## Round trips and capacity per operation",
+        "",
+        "Each operation invoked in this process with its committed sample event made real, on a 3-line "
+        "order, median of the runs after a first warming one. Counted at the transport: DynamoDB round "
+        "trips and the capacity DynamoDB Local reports (`ReturnConsumedCapacity=TOTAL`).",
+        "",
+        "| operation | p50 (ms) | DynamoDB round trips | I'mport round trips | read units | write units "
+        "| calls |",
+        "|---|---:|---:|---:|---:|---:|---|",
+        *[
+            f"| {r['operation']} | {r['ms_p50']:.1f} | {r['dynamodb']:.0f} | {r['iamport']:.0f} | "
+            f"{r['rcu']:.1f} | {r['wcu']:.1f} | {r['calls']} |"
+            for r in ops
+        ],
+        "",
+        f"Tokens fetched during these warm operations: {sum(r['tokens'] for r in ops)} (the first, warming "
+        "run fetched the one they all reuse). The seed design's approval of the same 3-line order: "
+        f"**{costs.seed_design_round_trips(3)} round trips** (a read and a write per step and per line); "
+        "the checkout's completion makes 3.",
+        "",
+        "## Scaling with the order's lines",
+        "",
+        "Create + complete of one order, median of 3 per size:",
+        "",
+        "| lines | create (ms) | complete (ms) | round trips | read units | write units "
+        "| seed design's approval |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+        *[
+            f"| {r['lines']} | {r['create_ms']:.1f} | {r['complete_ms']:.1f} | {r['round_trips']} | "
+            f"{r['rcu']:.1f} | {r['wcu']:.1f} | {r['seed_round_trips']} |"
+            for r in lines_rows
+        ],
+        "",
+        "## Scaling with the table's size",
+        "",
+        "Create + complete of a 3-line order (median of 3) as the orders table holds more past orders:",
+        "",
+        "| orders in the table | create + complete (ms) | round trips | read units | write units |",
+        "|---:|---:|---:|---:|---:|",
+        *[
+            f"| {r['orders']:,} | {r['ms']:.1f} | {r['round_trips']} | {r['rcu']:.1f} | {r['wcu']:.1f} |"
+            for r in extra["sizes"]
+        ],
+        "",
+        "## The sweeper's cost per 1000 open orders",
+        "",
+        f"One sweep over {sweep['orders']} open orders as the schedule runs it 3 minutes after they were "
+        f"placed (first check due after 2; a tenth paid at I'mport and never reported): examined "
+        f"{sweep['examined']}, looked up {sweep['checked']}, applied {sweep['paid']} payments, "
+        f"{sweep['errors']} errors. Scaled to 1000 orders:",
+        "",
+        f"- I'mport calls: **{sweep['per_1000']['iamport']:.0f}** (one batch lookup per 100 orders), "
+        f"DynamoDB round trips: {sweep['per_1000']['dynamodb']:.0f}, read units: "
+        f"{sweep['per_1000']['rcu']:.0f}, write units: {sweep['per_1000']['wcu']:.0f}, "
+        f"seconds: {sweep['per_1000']['seconds']:.1f}",
+        f"- calls: {sweep['calls']}",
+        "",
+        "## A hot product: one stock item against sharded stock",
+        "",
+        "On AWS one item lives in one partition, which takes at most 1000 write units per second: a SKU "
+        "whose stock is one item sells at most ~1000 units/s however many buyers arrive, and concurrent "
+        "transactions on it fail with TransactionConflict and retry. Sharded stock splits the SKU's units "
+        "over N items with their own keys (`sku#0` .. `sku#N-1`, spread over partitions): a buyer takes a "
+        "unit from a random shard with the same conditional decrement (`stock >= 1`), and moves to "
+        "another shard when that one is empty, so the limit becomes N x 1000/s and a sale never takes "
+        "the last unit twice. The product's shown stock is the sum of its shards (one Query); a refund "
+        "gives the unit back to any shard. In the checkout, the order's transaction would name the shard "
+        "it decremented, so a refund or an expiry returns it there. Simulated on DynamoDB Local "
+        f"({hot['stock']} units, {hot['buyers']} buyers at once; DynamoDB Local has no partition limit, so "
+        "the rates compare the contention, not AWS's ceiling):",
+        "",
+        "| design | sold | left | lowest item | units/s | failed conditions |",
+        "|---|---:|---:|---:|---:|---:|",
+        *[
+            f"| {label} | {r['sold']} | {r['left']} | {r['lowest']} | {r['per_s']:.0f} "
+            f"| {r['failed_conditions']} |"
+            for label, r in (("one item", hot["single"]), (f"{hot['shards']} shards", hot["sharded"]))
+        ],
+        "",
+        f"Oversold: **{oversold}** (both designs sell exactly the stock; no item goes below zero).",
+        "",
+    ]
+    return out
+
+
+def render(
+    env: str, cold: dict[str, Any], warm: dict[str, Any], tp: dict[str, Any], extra: dict[str, Any]
+) -> str:
     lines = [
         "# Benchmark report",
         "",
@@ -502,24 +641,109 @@ def render(env: str, cold: dict[str, Any], warm: dict[str, Any], tp: dict[str, A
         "- double effects (stock taken or points earned more than once per order): "
         f"**{tp['double_effects']}**",
         "",
+        f"Where the time went (CPU of each component during the run, in cores; the machine has "
+        f"{tp['machine_cores']}):",
+        "",
+        "| component | cores busy |",
+        "|---|---:|",
+        *[f"| {name} | {value:.2f} |" for name, value in tp["cores"].items()],
+        f"| **all** | **{sum(tp['cores'].values()):.2f}** |",
+        "",
         "![throughput](throughput.png)",
         "",
+        *cost_sections(extra),
         "## Reading the figures",
         "",
-        "- Cold start: the X-Ray SDK is no longer imported (it was about 0.25 s per new environment; "
-        "`XraySdk=true` brings it back). What remains above `import boto3` is Powertools' event handler "
-        "with its request validation (`openapi.params`, which also loads pydantic's schema machinery) and "
-        "the checkout's own models: meeting 1.3x on every handler needs a lighter router than Powertools' "
-        "resolver. The clients (boto3, pynamodb, requests) are built on the first call, not at import.",
+        "- Cold start: the X-Ray SDK is not imported unless `XraySdk=true`, Powertools' event handler "
+        "and data classes load only the HTTP API resolver (checkout.api.powertools), and the clients "
+        "(boto3, pynamodb, requests) are built on the first call, not at import.",
         "- Warm completion makes exactly the floor's calls (one consistent GetItem, one I'mport GET, one "
-        "transaction); the rest of its time is the resolver, validation, logging and the decision.",
+        "transaction); the rest of its time is the resolver, request and reply validation, logging and "
+        "the decision.",
         "- Throughput runs every function in local execution environments on the same two cores as DynamoDB "
-        "Local (Java) and the sandbox; the long tail is where the machine is saturated. Not measured yet: "
-        "consumed capacity per operation, scaling with cart lines and table size, the sweeper's cost per "
-        "1000 orders, a profile of the throughput tail, and the sharded-stock design for a hot product.",
+        "Local (Java) and the sandbox; the long tail is where the machine is saturated.",
+        "- Capacity: DynamoDB Local reports it by AWS's rules; a transaction's items count twice. The "
+        "round trips of an operation do not grow with its lines (each step is one transaction); its "
+        "write units do, by the lines it writes; nothing grows with the table's size (every access is by "
+        "key or by a key-range query of one buyer or one sweep shard).",
         "",
     ]
     return "\n".join(lines)
+
+
+def measure_costs(stack: LocalStack, args: Any) -> dict[str, Any]:
+    handlers = {
+        name: _load_handler(stack, fid)
+        for name, fid in (
+            ("create", "CreateOrderFunction"),
+            ("complete", "CompleteFunction"),
+            ("webhook", "WebhookFunction"),
+            ("refund", "RefundFunction"),
+            ("orders", "OrdersFunction"),
+        )
+    }
+    events = ROOT / "events"
+    samples = {
+        name: json.loads((events / path).read_text())
+        for name, path in (
+            ("create", "create_order/create-order.json"),
+            ("complete", "complete/complete-payment.json"),
+            ("webhook", "webhook/webhook-json.json"),
+            ("refund", "refund/refund-order.json"),
+            ("cancel", "refund/cancel-order.json"),
+            ("get_order", "orders/get-order.json"),
+        )
+    }
+    shop = costs.Shop(stack, _call)
+    sizes = [int(n) for n in args.lines.split(",") if n.strip()]
+    with _stdout_closed():
+        ops = costs.operation_costs(stack, shop, handlers, samples, args.op_runs)
+        lines_rows = costs.line_scaling(stack, shop, handlers, samples, sizes)
+        table_sizes = [int(n) for n in args.table_sizes.split(",") if n.strip()]
+        size_rows = costs.table_size_scaling(stack, shop, handlers, samples, table_sizes)
+        sweep = costs.sweeper_cost(stack, shop, args.sweep_orders)
+        hot = costs.hot_product(stack, args.hot_stock, args.hot_buyers, args.hot_shards)
+    for r in ops:
+        print(
+            f"  {r['operation']:<40} {r['ms_p50']:6.1f} ms  DynamoDB {r['dynamodb']:.0f}  "
+            f"I'mport {r['iamport']:.0f}"
+            f"  RCU {r['rcu']:.1f}  WCU {r['wcu']:.1f}"
+        )
+    for r in lines_rows:
+        print(
+            f"  {r['lines']:>2} lines: round trips {r['round_trips']}, RCU {r['rcu']:.1f}, WCU {r['wcu']:.1f}"
+        )
+    per = sweep["per_1000"]
+    print(
+        f"sweeper per 1000 open orders: I'mport {per['iamport']:.0f}, DynamoDB {per['dynamodb']:.0f}, "
+        f"RCU {per['rcu']:.0f}, WCU {per['wcu']:.0f}, {per['seconds']:.1f} s"
+    )
+    for label in ("single", "sharded"):
+        r = hot[label]
+        print(
+            f"hot product, {label}: sold {r['sold']} of {hot['stock']}, left {r['left']}, {r['per_s']:.0f}/s"
+        )
+    for r in size_rows:
+        print(
+            f"  {r['orders']:>6} orders: {r['ms']:.1f} ms, round trips {r['round_trips']}, WCU {r['wcu']:.1f}"
+        )
+    return {"operations": ops, "lines": lines_rows, "sizes": size_rows, "sweep": sweep, "hot": hot}
+
+
+@contextlib.contextmanager
+def _stdout_closed() -> Iterator[None]:
+    """Handlers log to stdout (CloudWatch on Lambda): written, so their cost counts, but not shown."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(devnull)
+        os.close(saved)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -528,9 +752,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warm", type=int, default=60, help="warm completions (and as many floor samples)")
     parser.add_argument("--buyers", type=int, default=8)
     parser.add_argument("--checkouts", type=int, default=120)
+    parser.add_argument("--op-runs", type=int, default=6, help="runs of each operation (the first warms)")
+    parser.add_argument("--lines", default="1,3,12,48", help="cart sizes for the scaling section")
+    parser.add_argument("--table-sizes", default="1000,10000,100000", help="orders in the table")
+    parser.add_argument("--sweep-orders", type=int, default=1000, help="open orders for the sweeper's bill")
+    parser.add_argument("--hot-stock", type=int, default=3000)
+    parser.add_argument("--hot-buyers", type=int, default=8)
+    parser.add_argument("--hot-shards", type=int, default=8)
     parser.add_argument("--no-plots", action="store_true", help="skip the PNGs (no matplotlib)")
     parser.add_argument("--out", type=pathlib.Path, default=OUT, help="directory of REPORT.md and the plots")
     args = parser.parse_args(argv)
+    TRANSPORT.install()  # before any client exists: every DynamoDB and I'mport request is counted
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     env = machine()
@@ -570,8 +802,10 @@ def main(argv: list[str] | None = None) -> int:
             f"p50 {pct(tp['samples'], 50):.0f} ms, p99 {pct(tp['samples'], 99):.0f} ms, "
             f"double effects {tp['double_effects']}"
         )
+        print("  cores busy: " + ", ".join(f"{n} {v:.2f}" for n, v in tp["cores"].items()))
+        extra = measure_costs(stack, args)
     images = [] if args.no_plots else plots(cold, warm, tp, out)
-    (out / "REPORT.md").write_text(render(env, cold, warm, tp))
+    (out / "REPORT.md").write_text(render(env, cold, warm, tp, extra))
     print(f"wrote {out / 'REPORT.md'}" + "".join(f", {out / i}" for i in images))
     return 0
 

@@ -23,6 +23,13 @@ def test_the_benchmark_report_runs_and_writes_every_section(tmp_path):
             "--warm=2",
             "--buyers=2",
             "--checkouts=2",
+            "--op-runs=2",
+            "--lines=1,2",
+            "--table-sizes=50,100",
+            "--sweep-orders=5",
+            "--hot-stock=40",
+            "--hot-buyers=2",
+            "--hot-shards=2",
             "--no-plots",
             f"--out={tmp_path}",
         ],
@@ -33,8 +40,19 @@ def test_the_benchmark_report_runs_and_writes_every_section(tmp_path):
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     report = (tmp_path / "REPORT.md").read_text()
-    for section in ("## Cold start per handler", "## Warm completion beside its floor", "## Throughput"):
+    for section in (
+        "## Cold start per handler",
+        "## Warm completion beside its floor",
+        "## Throughput",
+        "## Round trips and capacity per operation",
+        "## Scaling with the order's lines",
+        "## The sweeper's cost per 1000 open orders",
+        "## Scaling with the table's size",
+        "## A hot product",
+    ):
         assert section in report
+    assert "Oversold: **0**" in report
+    assert "| one item | 40 | 0 | 0 |" in report and "| 2 shards | 40 | 0 | 0 |" in report
     assert "double effects (stock taken or points earned more than once per order): **0**" in report
     assert "token reused on 100 %" in report
     assert "| `aws_lambda_powertools." in report and "| `checkout." in report  # the handler's own imports
