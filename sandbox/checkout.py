@@ -206,11 +206,15 @@ def finish_window(sb: Sandbox, payment: Payment, action: str, confirm_refusal: s
     payment.window["open"] = False
     now = sb.clock.now()
     if action == "close":
-        # Abandoning leaves the payment `ready` (docs/iamport-v1.md#status-lifecycle); nothing is charged or
-        # notified.
-        payment.updated_at = now
-        sb.store.changed()
-        return Finished(payment, False, ERROR_CODES["user_cancelled"], sb.messages.text("user_cancelled"))
+        reason = sb.messages.text("user_cancelled")
+        if sb.settings.close_outcome_for(payment.pg_provider) == "failed":
+            # The PG reports the buyer's cancel (Inicis): the payment is recorded failed with it.
+            decline(sb, payment, reason)
+        else:
+            # Nothing reaches I'mport: the payment stays `ready` (docs/iamport-v1.md#status-lifecycle).
+            payment.updated_at = now
+            sb.store.changed()
+        return Finished(payment, False, ERROR_CODES["user_cancelled"], reason)  # no webhook either way
     if confirm_refusal is not None:
         reason = sb.messages.text("confirm_refused", reason=confirm_refusal or "알 수 없음")
         decline(sb, payment, reason)

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 WEBHOOK_CONTENT_TYPES = {"json": "application/json", "form": "application/x-www-form-urlencoded"}
 WEBHOOK_ORDERS = ("concurrent", "webhook_first", "browser_first")
+
+# What closing the payment window leaves at I'mport, by PG (sandbox/README.md, "Closing the window"):
+# `failed` (the PG reports the buyer's cancel, and the payment is recorded failed with it as the
+# reason) or `ready` (nothing is recorded: the payment stays ready). Inicis is the one PG this is known
+# for; for every other PG the sandbox keeps the payment `ready` unless told otherwise
+# (`POST /sandbox/config {"close_outcome": {"<pg>": "failed"}}`, "*" for every PG not listed).
+CLOSE_OUTCOMES = ("failed", "ready")
+DEFAULT_CLOSE_OUTCOME = {
+    "html5_inicis": "failed",
+    "inicis_unified": "failed",
+    "inicis": "failed",
+    "*": "ready",
+}
 
 
 @dataclass
@@ -31,18 +44,30 @@ class Settings:
     # The current SDK's rsp has no `success` (and `imp_success` is deprecated): true adds both, as older
     # SDK versions sent them, for pages written against those.
     legacy_success: bool = False
+    close_outcome: dict = field(default_factory=lambda: dict(DEFAULT_CLOSE_OUTCOME))
+
+    def close_outcome_for(self, pg_provider: str | None) -> str:
+        table = self.close_outcome
+        return str(table.get(pg_provider or "", table.get("*", "ready")))
 
     def update(self, changes: dict) -> None:
         known = {f.name: f for f in fields(self)}
         unknown = sorted(set(changes) - set(known))
         if unknown:
             raise ValueError(f"unknown settings: {', '.join(unknown)}")
+        if isinstance(changes.get("close_outcome"), dict) and isinstance(self.close_outcome, dict):
+            # PGs not named keep their outcome: a test changes the one PG it is about.
+            changes = {**changes, "close_outcome": {**self.close_outcome, **changes["close_outcome"]}}
         candidate = Settings(**{**asdict(self), **changes})
         candidate.validate()
         for name in changes:
             setattr(self, name, getattr(candidate, name))
 
     def validate(self) -> None:
+        if not isinstance(self.close_outcome, dict) or not all(
+            isinstance(pg, str) and outcome in CLOSE_OUTCOMES for pg, outcome in self.close_outcome.items()
+        ):
+            raise ValueError('close_outcome must map PG codes (or "*") to "failed" or "ready"')
         if self.webhook_content_type not in WEBHOOK_CONTENT_TYPES:
             raise ValueError("webhook_content_type must be 'json' or 'form'")
         if self.webhook_order not in WEBHOOK_ORDERS:

@@ -8,6 +8,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from sandbox.control import SandboxControl
 from tests.support.api import Buyer, wait_until
 from tests.support.browser import screenshot
 from tests.support.browser_flows import (
@@ -109,9 +110,11 @@ def test_declined_card_fails_the_order_and_gives_back_cart_stock_and_points(
     expect(page.get_by_test_id(f"cart-line-{product.product_id}")).to_be_visible()
 
 
-def test_closing_the_payment_window_leaves_the_order_ready_with_stock_and_points_reserved(
+def test_closing_an_inicis_window_fails_the_order_and_gives_back_cart_stock_and_points(
     stack: Any, open_page: Any, state: ShopState, buyer: Buyer
 ) -> None:
+    # Inicis (the default PG) records the buyer's cancel: the payment is failed at I'mport, and the
+    # owner's report of it ends the order like a decline (sandbox/README.md, "Closing the window").
     product = state.add_product("나전칠기 컵받침 (e2e)", price=9_000, stock=2)
     state.grant_points(buyer.sub, 1_000)
     page = open_page()
@@ -122,12 +125,42 @@ def test_closing_the_payment_window_leaves_the_order_ready_with_stock_and_points
 
     page.get_by_test_id("imp-close").click()
 
-    expect(page.get_by_test_id("result-status")).to_have_text("Payment not completed", timeout=SLOW_STEP_MS)
-    expect(page.get_by_test_id("result-message")).to_have_text("Payment not completed.")
+    expect(page.get_by_test_id("result-status")).to_have_text("Payment failed", timeout=SLOW_STEP_MS)
     expect(page.get_by_test_id("result-failure")).to_contain_text(USER_CANCELLED_MESSAGE)
-    screenshot(page, "window-closed")
+    screenshot(page, "window-closed-inicis")
 
-    # Abandoning is not a failure: the order waits (the sweeper expires it later), so nothing moves back yet.
+    assert state.order(order["merchant_uid"])["status"] == "failed"
+    assert state.stock(product.product_id) == 2
+    assert state.balance(buyer.sub) == (1_000, 0)
+    assert state.cart(buyer.sub) == {product.product_id: 1}
+
+
+def test_closing_a_window_whose_pg_records_nothing_leaves_the_order_ready_with_stock_and_points_reserved(
+    stack: Any, open_page: Any, state: ShopState, buyer: Buyer
+) -> None:
+    sandbox = SandboxControl(stack.sandbox_url)
+    sandbox.configure(close_outcome={"html5_inicis": "ready"})
+    try:
+        product = state.add_product("나전칠기 수저 (e2e)", price=9_000, stock=2)
+        state.grant_points(buyer.sub, 1_000)
+        page = open_page()
+        sign_in(page, stack.web_url, buyer.sub)
+        add_to_cart(page, product.product_id)
+        check_out(page, points=1_000)
+        order = open_order(buyer.api)
+
+        page.get_by_test_id("imp-close").click()
+
+        expect(page.get_by_test_id("result-status")).to_have_text(
+            "Payment not completed", timeout=SLOW_STEP_MS
+        )
+        expect(page.get_by_test_id("result-message")).to_have_text("Payment not completed.")
+        expect(page.get_by_test_id("result-failure")).to_contain_text(USER_CANCELLED_MESSAGE)
+        screenshot(page, "window-closed")
+    finally:
+        sandbox.configure(close_outcome={"html5_inicis": "failed"})
+
+    # Nothing was recorded at I'mport: the order waits (the sweeper expires it later), nothing moves back.
     assert state.order(order["merchant_uid"])["status"] == "ready"
     assert state.stock(product.product_id) == 1
     assert state.balance(buyer.sub) == (0, 1_000)
@@ -454,8 +487,9 @@ def test_placing_an_order_shows_a_busy_disabled_button_until_the_api_answers(
     assert len(held) == 1
     screenshot(page, "checkout-busy-then-window")
     page.get_by_test_id("imp-close").click()
+    expect(page.get_by_test_id("result-status")).to_be_visible(timeout=SLOW_STEP_MS)
     orders = buyer.api.get("/orders?limit=10")["orders"]
-    assert [o["status"] for o in orders] == ["ready"]
+    assert [o["status"] for o in orders] == ["failed"]  # one order, ended by the cancel Inicis records
 
 
 def test_points_history_shows_the_newest_entries_and_loads_older_ones_on_request(

@@ -144,12 +144,40 @@ def test_fail_marks_the_payment_failed_without_a_webhook(
     assert sandbox.control.webhooks() == [] and receiver.received == []
 
 
-def test_close_abandons_and_the_payment_stays_ready(page: Any, api: ImpApi) -> None:
-    start(page, order("order-b3"))
+def test_closing_an_inicis_window_records_the_payment_failed_with_the_buyers_cancel(
+    page: Any, api: ImpApi, sandbox: Any, receiver: WebhookReceiver
+) -> None:
+    start(page, order("order-b3", notice_url=receiver.url))
     page.get_by_test_id("imp-close").click()
     rsp = callback(page)
     assert "사용자가 결제를 취소" in rsp["error_msg"] and rsp["error_code"]
-    assert api.payment(rsp["imp_uid"])["status"] == "ready"
+    payment = api.payment(rsp["imp_uid"])
+    assert payment["status"] == "failed" and payment["fail_reason"] == rsp["error_msg"]
+    assert sandbox.control.webhooks() == [] and receiver.received == []
+
+
+def test_closing_the_window_of_a_pg_that_records_nothing_leaves_the_payment_ready(
+    page: Any, api: ImpApi
+) -> None:
+    start(page, order("order-b3k", pg="kcp.T0000"))
+    page.get_by_test_id("imp-close").click()
+    rsp = callback(page)
+    assert "사용자가 결제를 취소" in rsp["error_msg"] and rsp["error_code"]
+    payment = api.payment(rsp["imp_uid"])
+    assert payment["status"] == "ready" and payment["fail_reason"] is None
+
+
+def test_what_closing_leaves_is_configured_per_pg(page: Any, api: ImpApi, sandbox: Any) -> None:
+    sandbox.control.configure(close_outcome={"html5_inicis": "ready", "kcp": "failed"})
+    try:
+        config = sandbox.control.config()["close_outcome"]
+        assert config["html5_inicis"] == "ready" and config["kcp"] == "failed"
+        assert config["inicis_unified"] == "failed"  # PGs not named keep theirs
+        start(page, order("order-b3c"))
+        page.get_by_test_id("imp-close").click()
+        assert api.payment(callback(page)["imp_uid"])["status"] == "ready"
+    finally:
+        sandbox.control.configure(close_outcome={"html5_inicis": "failed", "kcp": "ready"})
 
 
 def test_vbank_issues_an_account_due_on_the_requested_day(
