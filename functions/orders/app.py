@@ -11,9 +11,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from checkout import views
 from checkout.api import Path, Query, build_resolver, replies, require_actor, require_user_id, route_responses
-from checkout.inputs import MerchantUid
+from checkout.inputs import MAX_PAGE, MerchantUid
 from checkout.observability import logger, metrics, tracer
-from checkout.services.reads import MAX_PAGE
 from checkout.wiring import get_checkout
 
 app = build_resolver()

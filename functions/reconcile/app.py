@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from checkout import views
-from checkout.gateway.retry import deadline_in
+from checkout.deadline import deadline_in
 from checkout.observability import count, logger, metrics, tracer
 from checkout.wiring import get_checkout
 

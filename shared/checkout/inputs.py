@@ -42,6 +42,9 @@ ProductId = Annotated[
 ]
 PayMethod = Literal["card", "vbank", "trans", "phone"]
 
+# The most orders or ledger entries one page of GET /orders or GET /points holds (`limit`).
+MAX_PAGE = 50
+
 _STRICT = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 
 

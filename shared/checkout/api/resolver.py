@@ -28,8 +28,8 @@ from checkout.api.powertools import (
     ServiceError,
 )
 from checkout.api.responses import error_response
+from checkout.deadline import deadline_in
 from checkout.errors import CheckoutError, RequestInProgress
-from checkout.gateway.retry import deadline_in
 from checkout.observability import count, logger
 from checkout.payment_errors import IamportError
 

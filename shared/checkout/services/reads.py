@@ -5,10 +5,9 @@ from __future__ import annotations
 from checkout import error_codes as codes
 from checkout.domain.order import Order
 from checkout.errors import BadRequest, OrderNotFound
+from checkout.inputs import MAX_PAGE
 from checkout.ports import OrderRepository, PointsRepository
 from checkout.services.results import OrderPage, PointsSummary
-
-MAX_PAGE = 50
 
 
 class ReadService:

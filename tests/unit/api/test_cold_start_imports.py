@@ -26,6 +26,8 @@ NOT_AT_IMPORT = (
     "aws_lambda_powertools.utilities.data_classes.code_pipeline_job_event",
     "aws_xray_sdk",
     "boto3",
+    "checkout.gateway",
+    "checkout.services.facade",
     "pynamodb",
     "requests",
 )
@@ -92,3 +94,11 @@ assert Response is eh.Response
 print("ok")
 """
     assert _run(code) == "ok"
+
+
+def test_every_function_runs_without_pydantic_plugin_discovery():
+    # pydantic scans every distribution's entry points for plugins on the first model otherwise.
+    from local.cfn import load_template
+
+    variables = load_template()["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["PYDANTIC_DISABLE_PLUGINS"] == "__all__"
