@@ -5,9 +5,10 @@ runtime image, the x86_64 build. Writes `.cache/sam-local/status.json`, which te
 
 Steps, each skipped when already done:
 1. podman, runc and debootstrap from Debian (apt-get), when missing and this is root on Debian;
-2. the Python 3.12 runtime image (tools/sam-local-image.sh, cached by the hash of its inputs);
-3. a container run of that image: where containers cannot run at all (no engine, no privileges, a
-   kernel that refuses them) the status says why in one line, and the suite is reported as skipped;
+2. `podman info`, and later a container run of the image: where containers cannot run at all (no
+   engine, no privileges, a kernel that refuses them) the status says why in one line, and the suite
+   is reported as skipped;
+3. the Python 3.12 runtime image (tools/sam-local-image.sh, cached by the hash of its inputs);
 4. `sam build` of template.yaml for this machine's architecture into `.cache/sam-local/build`
    (`--cached`: only what changed is rebuilt).
 Anything else that fails (the image build, `sam build`) is an error, not a skip.
@@ -116,6 +117,12 @@ def prepare() -> int:
         )
 
     env = engine_env()
+    engine = subprocess.run(
+        ["podman", "info"], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    if engine.returncode != 0:
+        detail = (engine.stderr.strip().splitlines() or ["no output"])[-1]
+        return _skip(f"podman cannot run here (podman info: {detail})")
     image = (
         subprocess.run(
             ["bash", str(ROOT / "tools" / "sam-local-image.sh"), python, str(CACHE)],
