@@ -18,7 +18,8 @@ from typing import Any
 
 from local.cfn import ROOT
 
-STATUS = ROOT / ".cache" / "sam-local" / "status.json"
+# tools/sam_local.py writes it; SAM_LOCAL_STATUS points elsewhere (the test of the skip does).
+STATUS = Path(os.environ.get("SAM_LOCAL_STATUS") or ROOT / ".cache" / "sam-local" / "status.json")
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
 CONTAINERS_CONF = ROOT / "tools" / "sam-local" / "containers.conf"
 INVOKE_TIMEOUT_S = 180
