@@ -206,7 +206,7 @@ def finish_window(sb: Sandbox, payment: Payment, action: str, confirm_refusal: s
     payment.window["open"] = False
     now = sb.clock.now()
     if action == "close":
-        reason = sb.messages.text("user_cancelled")
+        code, reason = pg_error(sb, payment, "user_cancelled")
         if sb.settings.close_outcome_for(payment.pg_provider) == "failed":
             # The PG reports the buyer's cancel (Inicis): the payment is recorded failed with it.
             decline(sb, payment, reason)
@@ -214,15 +214,15 @@ def finish_window(sb: Sandbox, payment: Payment, action: str, confirm_refusal: s
             # Nothing reaches I'mport: the payment stays `ready` (docs/iamport-v1.md#status-lifecycle).
             payment.updated_at = now
             sb.store.changed()
-        return Finished(payment, False, ERROR_CODES["user_cancelled"], reason)  # no webhook either way
+        return Finished(payment, False, code, reason)  # no webhook either way
     if confirm_refusal is not None:
         reason = sb.messages.text("confirm_refused", reason=confirm_refusal or "알 수 없음")
         decline(sb, payment, reason)
         return Finished(payment, False, ERROR_CODES["confirm_refused"], reason)
     if action == "fail":
-        reason = sb.messages.text("pg_declined")
+        code, reason = pg_error(sb, payment, "pg_declined")
         decline(sb, payment, reason)
-        return Finished(payment, False, ERROR_CODES["pg_declined"], reason)  # failures send no webhook
+        return Finished(payment, False, code, reason)  # failures send no webhook
     if action == "vbank":
         issue_vbank(sb, payment, int(payment.window["vbank_due"]), bank_code="004")
         return Finished(payment, True, webhook_status="ready", webhook_event="vbank_issued")
@@ -245,6 +245,12 @@ def approve(sb: Sandbox, payment: Payment, pay_method: str | None) -> None:
     elif pay_method == "trans":
         payment.bank_code, payment.bank_name = "004", BANKS["004"]
     sb.store.changed()
+
+
+def pg_error(sb: Sandbox, payment: Payment, situation: str) -> tuple[str, str]:
+    """The PG's own error_code and message for this situation (sandbox/README.md, "Error codes")."""
+    code, message = sb.settings.pg_error(payment.pg_provider, situation)
+    return code, message if message is not None else sb.messages.text(situation)
 
 
 def decline(sb: Sandbox, payment: Payment, reason: str) -> None:

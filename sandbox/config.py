@@ -20,6 +20,46 @@ DEFAULT_CLOSE_OUTCOME = {
     "*": "ready",
 }
 
+# What the PG reports when the buyer closes its window (`user_cancelled`) or it declines the payment
+# (`pg_declined`): the `error_code` (and `error_msg`) of the callback's rsp and of the redirect, and the
+# payment's `fail_reason` when it is recorded failed. I'mport passes the PG's own code and message on
+# unchanged and keeps no common list (PortOne's FAQ, opi/ko/support/faq/undefined.md); each PG's list
+# is linked from opi/ko/support/code-info/pg-3.md. Toss Payments publishes its list
+# (https://docs.tosspayments.com/reference/error-codes), so its entries are its own. For every other PG
+# (`"*"`) the codes are the sandbox's, named so they cannot be taken for a real PG's: a test that needs
+# its PG's real code sets it (`POST /sandbox/config {"pg_errors": {"<pg>": {"pg_declined": {"code":
+# ...}}}}`). An entry without `message` uses the message catalog (`user_cancelled`, `pg_declined`).
+PG_ERROR_SITUATIONS = ("user_cancelled", "pg_declined")
+DEFAULT_PG_ERRORS: dict[str, dict[str, dict[str, str]]] = {
+    "tosspayments": {
+        "user_cancelled": {"code": "PAY_PROCESS_CANCELED", "message": "사용자에 의해 결제가 취소되었습니다."},
+        "pg_declined": {
+            "code": "INVALID_REJECT_CARD",
+            "message": "카드 사용이 거절되었습니다. 카드사 문의가 필요합니다.",
+        },
+    },
+    "*": {
+        "user_cancelled": {"code": "SANDBOX_USER_CANCEL"},
+        "pg_declined": {"code": "SANDBOX_PG_DECLINED"},
+    },
+}
+
+
+def _copy_pg_errors(table: dict) -> dict:
+    return {
+        pg: {situation: dict(entry) for situation, entry in entries.items()} for pg, entries in table.items()
+    }
+
+
+def _merge_pg_errors(current: dict, changes: object) -> object:
+    """Changes name PGs and situations; the rest keep their entries (a test changes what it is about)."""
+    if not isinstance(changes, dict) or not all(isinstance(v, dict) for v in changes.values()):
+        return changes  # validate() explains what is wrong
+    merged = _copy_pg_errors(current)
+    for pg, entries in changes.items():
+        merged[pg] = {**merged.get(pg, {}), **entries}
+    return merged
+
 
 @dataclass
 class Settings:
@@ -45,6 +85,12 @@ class Settings:
     # SDK versions sent them, for pages written against those.
     legacy_success: bool = False
     close_outcome: dict = field(default_factory=lambda: dict(DEFAULT_CLOSE_OUTCOME))
+    pg_errors: dict = field(default_factory=lambda: _copy_pg_errors(DEFAULT_PG_ERRORS))
+
+    def pg_error(self, pg_provider: str | None, situation: str) -> tuple[str, str | None]:
+        """(error_code, message or None for the catalog's) the PG reports in this situation."""
+        entry = self.pg_errors.get(pg_provider or "", {}).get(situation) or self.pg_errors["*"][situation]
+        return str(entry["code"]), entry.get("message")
 
     def close_outcome_for(self, pg_provider: str | None) -> str:
         table = self.close_outcome
@@ -58,6 +104,8 @@ class Settings:
         if isinstance(changes.get("close_outcome"), dict) and isinstance(self.close_outcome, dict):
             # PGs not named keep their outcome: a test changes the one PG it is about.
             changes = {**changes, "close_outcome": {**self.close_outcome, **changes["close_outcome"]}}
+        if "pg_errors" in changes:
+            changes = {**changes, "pg_errors": _merge_pg_errors(self.pg_errors, changes["pg_errors"])}
         candidate = Settings(**{**asdict(self), **changes})
         candidate.validate()
         for name in changes:
@@ -68,6 +116,7 @@ class Settings:
             isinstance(pg, str) and outcome in CLOSE_OUTCOMES for pg, outcome in self.close_outcome.items()
         ):
             raise ValueError('close_outcome must map PG codes (or "*") to "failed" or "ready"')
+        self._validate_pg_errors()
         if self.webhook_content_type not in WEBHOOK_CONTENT_TYPES:
             raise ValueError("webhook_content_type must be 'json' or 'form'")
         if self.webhook_order not in WEBHOOK_ORDERS:
@@ -96,6 +145,28 @@ class Settings:
                 isinstance(value, str) and value.startswith(("http://", "https://"))
             ):
                 raise ValueError(f"{name} must be an http(s) URL or null")
+
+    def _validate_pg_errors(self) -> None:
+        shape = (
+            'pg_errors must map PG codes (or "*") to {"user_cancelled"|"pg_declined": {"code": text of 1-64'
+            ' characters, "message"?: text of 1-500 characters}}, and "*" must name both situations'
+        )
+        table = self.pg_errors
+        if not isinstance(table, dict) or not isinstance(table.get("*"), dict):
+            raise ValueError(shape)
+        for pg, entries in table.items():
+            if not isinstance(pg, str) or not isinstance(entries, dict):
+                raise ValueError(shape)
+            for situation, entry in entries.items():
+                if situation not in PG_ERROR_SITUATIONS or not isinstance(entry, dict):
+                    raise ValueError(shape)
+                code, message = entry.get("code"), entry.get("message")
+                if set(entry) - {"code", "message"} or not isinstance(code, str) or not 1 <= len(code) <= 64:
+                    raise ValueError(shape)
+                if message is not None and (not isinstance(message, str) or not 1 <= len(message) <= 500):
+                    raise ValueError(shape)
+        if set(table["*"]) != set(PG_ERROR_SITUATIONS):
+            raise ValueError(shape)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -69,14 +69,14 @@ CHOSEN = {
 
 DEFAULTS: dict[str, str] = {**REAL, **CHOSEN}
 
-# error_code values the payment window reports; none is documented, so they name the situation.
+# error_code values of the window's own refusals, made before any PG is involved (I'mport documents
+# none, so they name the situation). What a PG reports (the buyer's cancel, a decline) is the PG's own
+# code: sandbox/config.py, DEFAULT_PG_ERRORS.
 ERROR_CODES = {
     "prepare_mismatch": "PREPARE_MISMATCH",
     "already_paid": "ALREADY_PAID",
     "unknown_merchant": "UNKNOWN_MERCHANT",
     "not_initialised": "NOT_INITIALISED",
-    "user_cancelled": "USER_CANCEL",
-    "pg_declined": "PG_DECLINED",
     "confirm_refused": "CONFIRM_REFUSED",
     "amount_not_number": "INVALID_PARAM",
     "param_missing": "INVALID_PARAM",

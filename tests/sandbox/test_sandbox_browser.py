@@ -167,6 +167,29 @@ def test_closing_the_window_of_a_pg_that_records_nothing_leaves_the_payment_read
     assert payment["status"] == "ready" and payment["fail_reason"] is None
 
 
+def test_the_rsp_carries_the_pgs_own_code_and_message(page: Any, api: ImpApi) -> None:
+    start(page, order("order-b3t", pg="tosspayments.tosstest"))
+    page.get_by_test_id("imp-close").click()
+    rsp = callback(page)
+    assert (
+        rsp["error_code"] == "PAY_PROCESS_CANCELED"
+        and rsp["error_msg"] == "사용자에 의해 결제가 취소되었습니다."
+    )
+    assert api.payment(rsp["imp_uid"])["status"] == "ready"  # Toss's cancel records nothing at I'mport
+
+
+def test_a_decline_reports_the_code_a_test_set_for_its_pg(page: Any, api: ImpApi, sandbox: Any) -> None:
+    sandbox.control.configure(pg_errors={"html5_inicis": {"pg_declined": {"code": "V801"}}})
+    try:
+        start(page, order("order-b2c"))
+        page.get_by_test_id("imp-fail").click()
+        rsp = callback(page)
+        assert rsp["error_code"] == "V801" and rsp["error_msg"] == "카드정보 인증에 실패하였습니다."
+        assert api.payment(rsp["imp_uid"])["fail_reason"] == rsp["error_msg"]
+    finally:
+        sandbox.control.reset()
+
+
 def test_what_closing_leaves_is_configured_per_pg(page: Any, api: ImpApi, sandbox: Any) -> None:
     sandbox.control.configure(close_outcome={"html5_inicis": "ready", "kcp": "failed"})
     try:
