@@ -1,11 +1,11 @@
 """What each operation costs at the transport, how it scales, the sweeper's bill, and a hot product.
 
 Every figure is counted where the requests leave this process (bench/transport.py): DynamoDB round trips
-and the capacity DynamoDB Local reports (`ReturnConsumedCapacity=TOTAL`, which pynamodb asks for on every
-call: a read unit per 4 KB, half for an eventually consistent read; a write unit per 1 KB; twice both for
-a transaction's items), and I'mport requests. The handlers run in this process (as in report.py's warm
-section) against the offline stack; setup (carts, orders, payments in the sandbox) goes through the
-local API and is never counted.
+and the capacity DynamoDB Local reports (`ReturnConsumedCapacity=TOTAL`, which the transport asks for on
+every call while report.py measures costs: a read unit per 4 KB, half for an eventually consistent
+read; a write unit per 1 KB; twice both for a transaction's items), and I'mport requests. The handlers
+run in this process (as in the warm section, bench/floors.py) against the offline stack; setup (carts,
+orders, payments in the sandbox) goes through the local API and is never counted.
 """
 
 from __future__ import annotations

@@ -5,13 +5,11 @@ Sections (each figure a median or a ratio measured in this one run, on this mach
 1. **Cold start per handler**: a whole new process importing the handler (`python -c "import app"`, as
    the Lambda init phase does) beside `python -c "import boto3"`, interleaved, median of `--cold-runs`;
    the ratio, and the largest imports of the slowest handler (`python -X importtime`).
-2. **Warm completion beside its floor**: `POST /payments/complete` invoked in this process with the
-   committed sample event (made the buyer's own), against DynamoDB Local and the I'mport sandbox, each
-   on a freshly paid order; interleaved with the floor, the calls no implementation can avoid made
-   directly (a consistent GetItem of the order, I'mport's `GET /payments/{imp_uid}` on a kept
-   connection with a cached token, and one TransactWriteItems of the same items the completion writes).
-   Round trips per completion (DynamoDB and I'mport requests counted at the transport) and the share of
-   completions that reused the I'mport token.
+2. **Warm latency beside the floor**: create, complete, a duplicate webhook and a refund invoked in this
+   process with the committed sample events (made real), against DynamoDB Local and the I'mport
+   sandbox; interleaved with each, its floor: the same requests replayed for a twin with boto3 and
+   `requests`, nothing between them (bench/floors.py). p50/p95/p99 of both, round trips, and the share
+   of calls that reused the I'mport token.
 3. **Throughput**: buyers at once through the local API (`make run`'s stack: cart, order, payment in
    the sandbox, which also sends the webhook, the owner's completion); checkouts per second, p50/p99,
    and the double effects counted (stock taken and points earned exactly once per order).
@@ -34,7 +32,6 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -42,6 +39,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "shared"), str(ROOT / "bench")]
 
 import costs  # noqa: E402
+import floors  # noqa: E402
 from cold_start import _call, _quiet, purchase  # noqa: E402
 from transport import TRANSPORT  # noqa: E402
 
@@ -171,36 +169,6 @@ def _top_imports(handler: str, n: int = 10) -> list[tuple[str, float]]:
 # ---------------------------------------------------------------- warm completion vs floor
 
 
-class Counters:
-    """Requests counted at the transport: DynamoDB (botocore) and I'mport (requests)."""
-
-    def __init__(self) -> None:
-        self.dynamodb = 0
-        self.iamport = 0
-        self.tokens = 0
-
-    def install(self) -> None:
-        import botocore.endpoint
-        import requests
-
-        original_send = botocore.endpoint.Endpoint._send
-        original_request = requests.Session.send
-        counters = self
-
-        def counted_send(endpoint: Any, request: Any) -> Any:
-            counters.dynamodb += 1
-            return original_send(endpoint, request)
-
-        def counted_request(session: Any, request: Any, **kwargs: Any) -> Any:
-            counters.iamport += 1
-            if request.url.endswith("/users/getToken"):
-                counters.tokens += 1
-            return original_request(session, request, **kwargs)
-
-        botocore.endpoint.Endpoint._send = counted_send  # type: ignore[method-assign]
-        requests.Session.send = counted_request  # type: ignore[method-assign]
-
-
 def _load_handler(stack: LocalStack, function_id: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     spec = stack.app.functions[function_id]
     env = lambda_environment(
@@ -224,140 +192,6 @@ class _Context:
 
     def get_remaining_time_in_millis(self) -> int:
         return 29_000
-
-
-def _paid_order(stack: LocalStack, user: str) -> tuple[str, str]:
-    """A fresh order of `user`, paid in the sandbox, not reported yet: (merchant_uid, imp_uid)."""
-    auth = {"Authorization": f"Bearer {stack.token_for(user)}"}
-    status, body = _call("PUT", f"{stack.api_url}/cart/items/socks-hanbok-3p", {"quantity": 1}, auth)
-    assert status == 200, body
-    order_body = {
-        "buyer": {"name": "김민지", "email": "minji@example.com", "tel": "010-1234-5678"},
-        "points_to_use": 0,
-    }
-    status, created = _call(
-        "POST",
-        f"{stack.api_url}/orders",
-        {**order_body, "pay_method": "card"},
-        {**auth, "Idempotency-Key": str(uuid.uuid4())},
-    )
-    assert status == 201, created
-    pay = created["payment"]
-    # The sandbox sends no webhook meanwhile (warm_completion): the completion measured applies the payment.
-    status, paid = _call("POST", f"{stack.sandbox_url}/sandbox/payments", {**pay, "outcome": "paid"})
-    assert status == 200, paid
-    return pay["merchant_uid"], paid["response"]["imp_uid"]
-
-
-def warm_completion(stack: LocalStack, n: int) -> dict[str, Any]:
-    import boto3
-    import requests
-
-    counters = Counters()
-    counters.install()
-    handler = _load_handler(stack, "CompleteFunction")
-    sample = json.loads((ROOT / "events" / "complete" / "complete-payment.json").read_text())
-    ddb = boto3.client("dynamodb", endpoint_url=stack.ddb_endpoint, region_name=REGION)
-    orders_table = stack.table_names["OrdersTable"]
-    points_table = stack.table_names["PointsTable"]
-    session = requests.Session()
-    token = session.post(
-        f"{stack.sandbox_url}/users/getToken",
-        json={"imp_key": os.environ["IAMPORT_API_KEY"], "imp_secret": os.environ["IAMPORT_API_SECRET"]},
-        timeout=(3, 10),
-    ).json()["response"]["access_token"]
-
-    def complete(user: str, merchant_uid: str, imp_uid: str) -> float:
-        event = json.loads(json.dumps(sample))
-        event["body"] = json.dumps({"imp_uid": imp_uid, "merchant_uid": merchant_uid})
-        event["isBase64Encoded"] = False
-        event["requestContext"]["authorizer"]["jwt"]["claims"] = {"sub": user}
-        started = time.perf_counter()
-        reply = handler(event, _Context())
-        elapsed = (time.perf_counter() - started) * 1000
-        assert reply["statusCode"] == 200 and json.loads(reply["body"])["order"]["status"] == "paid", reply
-        return elapsed
-
-    def floor(merchant_uid: str, imp_uid: str, i: int) -> float:
-        started = time.perf_counter()
-        item = ddb.get_item(
-            TableName=orders_table, Key={"merchant_uid": {"S": merchant_uid}}, ConsistentRead=True
-        )
-        answer = session.get(
-            f"{stack.sandbox_url}/payments/{imp_uid}", headers={"Authorization": token}, timeout=(3, 10)
-        )
-        assert answer.status_code == 200
-        copy = dict(item["Item"])
-        copy["merchant_uid"] = {"S": f"floor-{uuid.uuid4().hex}"}
-        user = f"floor-{i}"
-        ddb.transact_write_items(
-            TransactItems=[
-                {
-                    "Put": {
-                        "TableName": orders_table,
-                        "Item": copy,
-                        "ConditionExpression": "attribute_not_exists(merchant_uid)",
-                    }
-                },
-                {
-                    "Update": {
-                        "TableName": points_table,
-                        "Key": {"user_id": {"S": user}, "sk": {"S": "BALANCE"}},
-                        "UpdateExpression": "ADD available :e, held :h, open_orders :o",
-                        "ExpressionAttributeValues": {
-                            ":e": {"N": "100"},
-                            ":h": {"N": "0"},
-                            ":o": {"N": "-1"},
-                        },
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": points_table,
-                        "Item": {
-                            "user_id": {"S": user},
-                            "sk": {"S": f"L#{uuid.uuid4().hex}"},
-                            "points": {"N": "100"},
-                        },
-                        "ConditionExpression": "attribute_not_exists(sk)",
-                    }
-                },
-            ]
-        )
-        return (time.perf_counter() - started) * 1000
-
-    status, body = _call("POST", f"{stack.sandbox_url}/sandbox/config", {"webhook_drop": True})
-    assert status == 200, body
-    # Warm both paths (the handler's first call builds its clients and fetches the token).
-    user = "bench-warm"
-    m, imp = _paid_order(stack, user)
-    complete(user, m, imp)
-    floor(m, imp, -1)
-
-    done: list[float] = []
-    base: list[float] = []
-    dynamodb_trips: list[int] = []
-    iamport_trips: list[int] = []
-    tokens_before = counters.tokens
-    for i in range(n):
-        user = f"bench-warm-{i}"
-        m, imp = _paid_order(stack, user)
-        d0, i0 = counters.dynamodb, counters.iamport
-        done.append(complete(user, m, imp))
-        dynamodb_trips.append(counters.dynamodb - d0)
-        iamport_trips.append(counters.iamport - i0)
-        base.append(floor(m, imp, i))
-    fetched = counters.tokens - tokens_before
-    status, body = _call("POST", f"{stack.sandbox_url}/sandbox/config", {"webhook_drop": False})
-    assert status == 200, body
-    return {
-        "complete": done,
-        "floor": base,
-        "ratio_p50": statistics.median(done) / statistics.median(base),
-        "dynamodb_trips": statistics.median(dynamodb_trips),
-        "iamport_trips": statistics.median(iamport_trips),
-        "token_reuse": 1 - fetched / n,
-    }
 
 
 # ---------------------------------------------------------------- throughput
@@ -487,20 +321,22 @@ def plots(cold: dict[str, Any], warm: dict[str, Any], tp: dict[str, Any], out: p
     names.append("cold_start.png")
     plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(8, 4))
-    for label, values in (
-        ("POST /payments/complete", warm["complete"]),
-        ("floor (GetItem + GET payment + transaction)", warm["floor"]),
-    ):
-        ordered = sorted(values)
-        ax.plot(ordered, [(i + 1) / len(ordered) for i in range(len(ordered))], label=label)
-    ax.set_xlabel("ms")
-    ax.set_ylabel("share of calls")
-    ax.set_title(f"Warm completion beside its floor (p50 ratio {warm['ratio_p50']:.2f})")
-    ax.legend()
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7))
+    for ax, row in zip(axes.flat, warm["rows"], strict=True):
+        for label, values in (
+            (row["label"], row["handler"]),
+            ("floor: the same requests alone", row["floor"]),
+        ):
+            ordered = sorted(values)
+            ax.plot(ordered, [(i + 1) / len(ordered) for i in range(len(ordered))], label=label)
+        ax.set_xlabel("ms")
+        ax.set_ylabel("share of calls")
+        ax.set_title(f"{row['operation']}: p50 ratio {row['ratio_p50']:.2f}")
+        ax.legend(fontsize=8)
+    fig.suptitle("Warm latency beside the floor (the same requests replayed with boto3/requests)")
     fig.tight_layout()
-    fig.savefig(out / "warm_complete.png", dpi=100)
-    names.append("warm_complete.png")
+    fig.savefig(out / "warm_latency.png", dpi=100)
+    names.append("warm_latency.png")
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(8, 4))
@@ -636,20 +472,33 @@ def render(
         "",
         "![cold start](cold_start.png)",
         "",
-        "## Warm completion beside its floor",
+        "## Warm latency beside the floor",
         "",
-        "| | p50 (ms) | p95 (ms) | p99 (ms) |",
-        "|---|---:|---:|---:|",
+        f"Each operation invoked in this process with its committed sample event made real, {warm['runs']} "
+        "runs after two warming ones, each on a fresh twin of what it acts on; beside it, its floor: the "
+        "DynamoDB and I'mport requests the handler sent, recorded as they left and sent again for the "
+        "other twin with a plain boto3 client and `requests`, back to back (bench/floors.py). Target: "
+        "complete p50 at most 1.15x its floor.",
+        "",
+        "| operation | p50 | p95 | p99 | floor p50 | floor p95 | floor p99 | p50 ratio | CPU | floor CPU "
+        "| round trips |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         *[
-            f"| {label} | {pct(v, 50):.1f} | {pct(v, 95):.1f} | {pct(v, 99):.1f} |"
-            for label, v in (("POST /payments/complete", warm["complete"]), ("floor", warm["floor"]))
+            f"| {r['label']} | {pct(r['handler'], 50):.1f} | {pct(r['handler'], 95):.1f} | "
+            f"{pct(r['handler'], 99):.1f} | {pct(r['floor'], 50):.1f} | {pct(r['floor'], 95):.1f} | "
+            f"{pct(r['floor'], 99):.1f} | **{r['ratio_p50']:.2f}** | {r['cpu_ms']:.1f} | "
+            f"{r['floor_cpu_ms']:.1f} | {r['dynamodb_trips']:.0f} DynamoDB, "
+            f"{r['iamport_trips']:.0f} I'mport |"
+            for r in warm["rows"]
         ],
         "",
-        f"p50 ratio to the floor: **{warm['ratio_p50']:.2f}** (target 1.15). Round trips per completion: "
-        f"{warm['dynamodb_trips']:.0f} to DynamoDB, {warm['iamport_trips']:.0f} to I'mport. "
-        f"I'mport token reused on {warm['token_reuse'] * 100:.0f} % of warm completions.",
+        "Milliseconds. CPU: this process's CPU time per call (median), the handler's or the floor's, each "
+        "with the in-process sandbox answering its I'mport request: steadier than the wall-clock figures on "
+        "a shared machine, and their difference is what the checkout's own code costs per call. I'mport "
+        f"token reused on {warm['token_reuse'] * 100:.0f} % of these warm calls ({warm['tokens_fetched']} "
+        "fetched).",
         "",
-        "![warm completion](warm_complete.png)",
+        "![warm latency](warm_latency.png)",
         "",
         "## Throughput through the local API",
         "",
@@ -678,9 +527,10 @@ def render(
         "- Cold start: the X-Ray SDK is not imported unless `XraySdk=true`, Powertools' event handler "
         "and data classes load only the HTTP API resolver (checkout.api.powertools), and the clients "
         "(boto3, pynamodb, requests) are built on the first call, not at import.",
-        "- Warm completion makes exactly the floor's calls (one consistent GetItem, one I'mport GET, one "
-        "transaction); the rest of its time is the resolver, request and reply validation, logging and "
-        "the decision.",
+        "- Warm latency: the floor sends the handler's own requests, so the ratio is exactly what the "
+        "checkout adds around them: Powertools' resolver, request and reply validation, pynamodb's "
+        "(de)serialization, the decision, one log line and the metrics. The completion's requests are the "
+        "minimum (one consistent GetItem, one I'mport GET, one transaction).",
         "- Throughput runs every function in local execution environments on the same "
         f"{tp['machine_cores']} cores as DynamoDB Local (Java) and the sandbox. During the run they kept "
         f"{sum(tp['cores'].values()):.2f} of {tp['machine_cores']} cores busy ("
@@ -700,7 +550,8 @@ def render(
     return "\n".join(lines)
 
 
-def measure_costs(stack: LocalStack, args: Any) -> dict[str, Any]:
+def handlers_and_samples(stack: LocalStack) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The API's handlers loaded in this process, and the committed sample events they are invoked with."""
     handlers = {
         name: _load_handler(stack, fid)
         for name, fid in (
@@ -723,6 +574,12 @@ def measure_costs(stack: LocalStack, args: Any) -> dict[str, Any]:
             ("get_order", "orders/get-order.json"),
         )
     }
+    return handlers, samples
+
+
+def measure_costs(
+    stack: LocalStack, args: Any, handlers: dict[str, Any], samples: dict[str, Any]
+) -> dict[str, Any]:
     shop = costs.Shop(stack, _call)
     sizes = [int(n) for n in args.lines.split(",") if n.strip()]
     with _stdout_closed():
@@ -778,7 +635,9 @@ def _stdout_closed() -> Iterator[None]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cold-runs", type=int, default=7)
-    parser.add_argument("--warm", type=int, default=60, help="warm completions (and as many floor samples)")
+    parser.add_argument(
+        "--warm", type=int, default=40, help="warm runs of each operation, each beside its floor"
+    )
     parser.add_argument("--buyers", type=int, default=8)
     parser.add_argument("--checkouts", type=int, default=120)
     parser.add_argument("--op-runs", type=int, default=6, help="runs of each operation (the first warms)")
@@ -808,23 +667,20 @@ def main(argv: list[str] | None = None) -> int:
         # The handler runs in this process: its log lines and metrics go to a closed stdout, as Lambda's
         # would go to CloudWatch (written, so their cost is measured, but not shown).
         restock(stack, "socks-hanbok-3p")
-        sys.stdout.flush()
-        saved = os.dup(1)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        try:
-            warm = warm_completion(stack, args.warm)
-        finally:
-            sys.stdout.flush()
-            os.dup2(saved, 1)
-            os.close(devnull)
-            os.close(saved)
-        print(
-            f"warm complete p50 {pct(warm['complete'], 50):.1f} ms p95 {pct(warm['complete'], 95):.1f} ms "
-            f"p99 {pct(warm['complete'], 99):.1f} ms; floor p50 {pct(warm['floor'], 50):.1f} ms; "
-            f"ratio {warm['ratio_p50']:.2f}; round trips DynamoDB {warm['dynamodb_trips']:.0f}, "
-            f"I'mport {warm['iamport_trips']:.0f}; token reuse {warm['token_reuse'] * 100:.0f} %"
-        )
+        handlers, samples = handlers_and_samples(stack)
+        with _stdout_closed():
+            warm = floors.warm_operations(stack, costs.Shop(stack, _call), handlers, samples, args.warm)
+        for r in warm["rows"]:
+            h, f = r["handler"], r["floor"]
+            print(
+                f"warm {r['operation']:<8} p50 {pct(h, 50):5.1f} p95 {pct(h, 95):5.1f} "
+                f"p99 {pct(h, 99):5.1f} ms; "
+                f"floor p50 {pct(f, 50):5.1f} p95 {pct(f, 95):5.1f} p99 {pct(f, 99):5.1f} ms; "
+                f"ratio {r['ratio_p50']:.2f}; CPU {r['cpu_ms']:.1f} vs {r['floor_cpu_ms']:.1f} ms; "
+                f"round trips DynamoDB {r['dynamodb_trips']:.0f}, "
+                f"I'mport {r['iamport_trips']:.0f}"
+            )
+        print(f"  I'mport token reused on {warm['token_reuse'] * 100:.0f} % of warm calls")
         tp = throughput(stack, args.buyers, args.checkouts)
         print(
             f"throughput: {tp['buyers']} buyers, {tp['checkouts']} checkouts: {tp['per_s']:.1f}/s, "
@@ -832,7 +688,8 @@ def main(argv: list[str] | None = None) -> int:
             f"double effects {tp['double_effects']}"
         )
         print("  cores busy: " + ", ".join(f"{n} {v:.2f}" for n, v in tp["cores"].items()))
-        extra = measure_costs(stack, args)
+        with TRANSPORT.measuring_capacity():
+            extra = measure_costs(stack, args, handlers, samples)
     images = [] if args.no_plots else plots(cold, warm, tp, out)
     (out / "REPORT.md").write_text(render(env, cold, warm, tp, extra))
     print(f"wrote {out / 'REPORT.md'}" + "".join(f", {out / i}" for i in images))

@@ -2,8 +2,11 @@
 
 DynamoDB: every botocore client made after `install()` gets two hooks on its event system: `before-send`
 (one per HTTP attempt, retries included: the round trips) and `after-call` (the parsed reply, whose
-`ConsumedCapacity` DynamoDB returns when asked: pynamodb asks on every call, the floors ask too). I'mport:
-every request `requests` sends, and which of them fetched a token.
+`ConsumedCapacity` DynamoDB returns when asked). While `measuring_capacity()` is on, a
+`before-parameter-build` hook asks for it on every call that can (the checkout itself does not ask for
+it on its transactions: it never reads it, and asking costs the engine time the latency figures should
+not include). I'mport: every request `requests` sends, and which of them fetched a token. While
+`recording()` is on, every request is also kept as it was asked for (bench/floors.py replays them).
 
 Capacity is what the engine reports (DynamoDB Local computes it by the same rules as AWS: a read unit per
 4 KB, half for an eventually consistent read; a write unit per 1 KB; twice both for a transaction's items).
@@ -11,8 +14,10 @@ Capacity is what the engine reports (DynamoDB Local computes it by the same rule
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +59,19 @@ class Usage:
         return ", ".join(parts) or "-"
 
 
+@dataclass
+class Sent:
+    """One request as it left: DynamoDB's operation and parameters, or I'mport's method, URL and body."""
+
+    service: str  # dynamodb | iamport
+    operation: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    method: str = ""
+    url: str = ""
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
 _WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 
 
@@ -64,6 +82,27 @@ class Transport:
         self._lock = threading.Lock()
         self._usage = Usage()
         self._installed = False
+        self._asking = False
+        self._recording: list[Sent] | None = None
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[list[Sent]]:
+        """Every request sent meanwhile, in order (one recording at a time, from one thread)."""
+        sent: list[Sent] = []
+        self._recording = sent
+        try:
+            yield sent
+        finally:
+            self._recording = None
+
+    @contextlib.contextmanager
+    def measuring_capacity(self) -> Iterator[None]:
+        """Every DynamoDB call made meanwhile asks for its ConsumedCapacity (TOTAL)."""
+        self._asking = True
+        try:
+            yield
+        finally:
+            self._asking = False
 
     def snapshot(self) -> Usage:
         with self._lock:
@@ -82,6 +121,7 @@ class Transport:
         def hooked_create_client(session: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
             client = create_client(session, service_name, *args, **kwargs)
             if service_name == "dynamodb":
+                client.meta.events.register("before-parameter-build.dynamodb", transport._before_build)
                 client.meta.events.register("before-send.dynamodb", transport._on_send)
                 client.meta.events.register("after-call.dynamodb", transport._on_reply)
             return client
@@ -89,6 +129,16 @@ class Transport:
         send = requests.Session.send
 
         def counted_send(session: Any, request: Any, **kwargs: Any) -> Any:
+            if transport._recording is not None:
+                transport._recording.append(
+                    Sent(
+                        "iamport",
+                        method=request.method,
+                        url=request.url,
+                        body=request.body,
+                        headers=dict(request.headers),
+                    )
+                )
             with transport._lock:
                 transport._usage.iamport += 1
                 if str(request.url).endswith("/users/getToken"):
@@ -99,6 +149,15 @@ class Transport:
         requests.Session.send = counted_send  # type: ignore[method-assign]
         self._installed = True
         return self
+
+    def _before_build(self, params: Any = None, model: Any = None, **_: Any) -> None:
+        if params is None or model is None:
+            return
+        if self._asking and "ReturnConsumedCapacity" in model.input_shape.members:
+            params["ReturnConsumedCapacity"] = "TOTAL"
+        if self._recording is not None:
+            # Kept as is (copying here would be timed with the handler); the floor copies it afterwards.
+            self._recording.append(Sent("dynamodb", operation=model.name, params=params))
 
     def _on_send(self, request: Any, **_: Any) -> None:
         target = (request.headers.get("X-Amz-Target") or b"").decode() if request.headers else ""

@@ -15,14 +15,13 @@ from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from checkout import error_codes as codes
 from checkout.domain.points import LedgerEntry, LedgerKind, PointsBalance
 from checkout.errors import BadRequest
 from checkout.store.codec import dt_in, dt_out
 from checkout.store.models import BALANCE_SK, LEDGER_PREFIX, Models
-from checkout.store.transact import ledger_sk
+from checkout.store.transact import ledger_sk, transaction
 from checkout.store.unavailable import store_unavailable
 
 MAX_CURSOR_LENGTH = 1024
@@ -83,7 +82,7 @@ class DynamoPoints:
         entry = LedgerEntry(user_id, LedgerKind.GRANT, points, grant_id, now)
         m = self._m
         try:
-            with TransactWrite(connection=self._connection) as tx:
+            with transaction(self._connection) as tx:
                 tx.update(
                     m.points(user_id, BALANCE_SK),
                     actions=[m.points.available.add(points), m.points.held.add(0)],

@@ -42,7 +42,7 @@ def test_the_benchmark_report_runs_and_writes_every_section(tmp_path):
     report = (tmp_path / "REPORT.md").read_text()
     for section in (
         "## Cold start per handler",
-        "## Warm completion beside its floor",
+        "## Warm latency beside the floor",
         "## Throughput",
         "## Round trips and capacity per operation",
         "## Scaling with the order's lines",
