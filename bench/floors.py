@@ -33,13 +33,13 @@ from transport import TRANSPORT, Sent
 
 from local.stack import LocalStack
 
-OPERATIONS = ("create", "complete", "webhook", "refund")
 LABELS = {
     "create": "POST /orders (3 lines)",
     "complete": "POST /payments/complete",
     "webhook": "POST /webhooks/iamport (duplicate)",
     "refund": "POST /orders/{id}/refunds (one line)",
 }
+OPERATIONS = tuple(LABELS)
 _ALPHABET = string.ascii_letters + string.digits
 # Each timed call starts after this long without requests, so neither pays for work the engine is still
 # doing after the other (DynamoDB Local writes behind its replies).
@@ -76,14 +76,14 @@ class Replayer:
         self._ddb = _client(stack)
         self._http = requests.Session()
         self._xform = botocore.xform_name
-        self.cpu_ms = 0.0  # this process's CPU time during the last replay
 
     def warm(self, stack: LocalStack) -> None:
         """Open both connections before timing anything (as the handler's are, after its first call)."""
         self._ddb.describe_table(TableName=stack.table_names["OrdersTable"])
         self._http.get(f"{stack.sandbox_url}/sandbox/config", timeout=(3, 10)).raise_for_status()
 
-    def replay(self, sent: list[Sent], pairs: dict[str, str]) -> float:
+    def replay(self, sent: list[Sent], pairs: dict[str, str]) -> tuple[float, float]:
+        """(wall ms, this process's CPU ms) of sending `sent` again with `pairs` swapped in."""
         calls = []
         for s in sent:  # prepared before the clock starts: the floor is the calls alone
             if s.service == "dynamodb":
@@ -105,8 +105,7 @@ class Replayer:
                 envelope = answer.json()
                 if answer.status_code != 200 or envelope.get("code") != 0:
                     raise AssertionError(f"floor: I'mport refused {s.method} {url}: {envelope}")
-        self.cpu_ms = (time.process_time() - cpu) * 1000
-        return (time.perf_counter() - started) * 1000
+        return (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000
 
 
 @dataclass
@@ -131,11 +130,9 @@ def warm_operations(
     products = shop.products(3, "warm")
     replayer = Replayer(stack)
     replayer.warm(stack)
-    results: dict[str, dict[str, list[float]]] = {
-        op: {"handler": [], "floor": [], "handler_cpu": [], "floor_cpu": []} for op in OPERATIONS
-    }
+    series = ("handler", "floor", "handler_cpu", "floor_cpu", "dynamodb_trips", "iamport_trips")
+    results: dict[str, dict[str, list[float]]] = {op: {name: [] for name in series} for op in OPERATIONS}
     tokens_before = TRANSPORT.snapshot().tokens
-    trips: dict[str, list[tuple[int, int]]] = {op: [] for op in OPERATIONS}
 
     # The last recording of each operation, with the ids it acted on: on odd runs the floor goes first,
     # replaying it for this run's twin, so neither side always follows the other.
@@ -149,14 +146,13 @@ def warm_operations(
         twin_of: Callable[[dict[str, str]], dict[str, str]],
         floor_first: bool,
     ) -> None:
-        def floor_for(recorded: tuple[list[Sent], dict[str, str]]) -> float:
+        def floor_for(recorded: tuple[list[Sent], dict[str, str]]) -> tuple[float, float]:
             sent, ids = recorded
             twin = twin_of(ids)
             time.sleep(QUIET_S)
             return replayer.replay(sent, {ids[k]: twin[k] for k in ids if ids[k]})
 
         floor = floor_for(last[op]) if floor_first and op in last else None
-        floor_cpu = replayer.cpu_ms
         time.sleep(QUIET_S)
         before = TRANSPORT.snapshot()
         with TRANSPORT.recording() as sent:
@@ -170,12 +166,9 @@ def warm_operations(
         last[op] = (sent, acted_on(json.loads(reply["body"]) if reply.get("body") else None))
         if floor is None:
             floor = floor_for(last[op])
-            floor_cpu = replayer.cpu_ms
-        results[op]["handler"].append(elapsed)
-        results[op]["floor"].append(floor)
-        results[op]["handler_cpu"].append(handler_cpu)
-        results[op]["floor_cpu"].append(floor_cpu)
-        trips[op].append((used.dynamodb, used.iamport))
+        measured = (elapsed, floor[0], handler_cpu, floor[1], used.dynamodb, used.iamport)
+        for name, value in zip(series, measured, strict=True):
+            results[op][name].append(value)
 
     def order(twin: Twin) -> None:
         payment = shop.open_order(twin.user, products)
@@ -233,27 +226,26 @@ def warm_operations(
                 for op in OPERATIONS:
                     for values in results[op].values():
                         values.clear()
-                    trips[op].clear()
                 tokens_before = TRANSPORT.snapshot().tokens
     finally:
         shop.quiet_webhooks(False)
     fetched = TRANSPORT.snapshot().tokens - tokens_before
     rows = []
     for op in OPERATIONS:
-        handler, floor = results[op]["handler"], results[op]["floor"]
+        r = results[op]
         rows.append(
             {
                 "operation": op,
                 "label": LABELS[op],
-                "handler": handler,
-                "floor": floor,
-                "ratio_p50": statistics.median(handler) / statistics.median(floor),
+                "handler": r["handler"],
+                "floor": r["floor"],
+                "ratio_p50": statistics.median(r["handler"]) / statistics.median(r["floor"]),
                 # CPU of this process (the handler's Python, or the floor's boto3/requests, plus the
                 # in-process sandbox answering either): far steadier than wall time on a busy machine.
-                "cpu_ms": statistics.median(results[op]["handler_cpu"]),
-                "floor_cpu_ms": statistics.median(results[op]["floor_cpu"]),
-                "dynamodb_trips": statistics.median(t[0] for t in trips[op]),
-                "iamport_trips": statistics.median(t[1] for t in trips[op]),
+                "cpu_ms": statistics.median(r["handler_cpu"]),
+                "floor_cpu_ms": statistics.median(r["floor_cpu"]),
+                "dynamodb_trips": statistics.median(r["dynamodb_trips"]),
+                "iamport_trips": statistics.median(r["iamport_trips"]),
             }
         )
     calls = runs * len(OPERATIONS)

@@ -184,16 +184,6 @@ def _load_handler(stack: LocalStack, function_id: str) -> Callable[[dict[str, An
     return module.lambda_handler  # type: ignore[no-any-return]
 
 
-class _Context:
-    function_name = "bench"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:bench"
-    aws_request_id = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 29_000
-
-
 # ---------------------------------------------------------------- throughput
 
 

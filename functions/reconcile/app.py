@@ -21,7 +21,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     # The sweep logs its own summary and counts SweepErrors; one order's failure never stops it, so
     # the orders that failed are named here for whoever answers the alarm.
     # Work is bounded by the time this invocation has left; what is not reached waits for the next run.
-    # No I'mport call outlives the invocation either (checkout.gateway.retry).
+    # No I'mport call outlives the invocation either (checkout.deadline).
     with deadline_in(context.get_remaining_time_in_millis() / 1000):
         report = get_checkout().sweep(time_left_s=lambda: context.get_remaining_time_in_millis() / 1000)
     count("OrdersSwept", report.examined)

@@ -162,7 +162,7 @@ def test_closing_the_window_of_a_pg_that_records_nothing_leaves_the_payment_read
     start(page, order("order-b3k", pg="kcp.T0000"))
     page.get_by_test_id("imp-close").click()
     rsp = callback(page)
-    assert "사용자가 결제를 취소" in rsp["error_msg"] and rsp["error_code"]
+    assert "사용자가 결제를 취소" in rsp["error_msg"] and rsp["error_code"] == "SANDBOX_USER_CANCEL"
     payment = api.payment(rsp["imp_uid"])
     assert payment["status"] == "ready" and payment["fail_reason"] is None
 

@@ -76,7 +76,7 @@ class CheckoutResolver(APIGatewayHttpResolver):
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         adopt_public_api_url(event)
-        # Every I'mport call of this request fits in what the function has left (see gateway.retry).
+        # Every I'mport call of this request fits in what the function has left (checkout.deadline).
         remaining = getattr(context, "get_remaining_time_in_millis", None)
         with deadline_in(remaining() / 1000 if callable(remaining) else None):
             return super().resolve(event, context)

@@ -31,10 +31,11 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
+from checkout.deadline import time_left_s
 from checkout.gateway.credentials import Credentials, CredentialsProvider
 from checkout.gateway.envelope import parse_model, unwrap
 from checkout.gateway.models import Payment, PaymentPage, PaymentStatus, PreparedAmount
-from checkout.gateway.retry import RetryPolicy, Timeouts, time_left_s
+from checkout.gateway.retry import RetryPolicy, Timeouts
 from checkout.gateway.token import AccessToken, TokenCache
 from checkout.payment_errors import (
     CancelRejected,

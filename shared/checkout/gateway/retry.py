@@ -13,9 +13,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-# The deadline lives in checkout.deadline (every handler imports it); the gateway reads it from here too.
-from checkout.deadline import DEADLINE_RESERVE_S, deadline_in, time_left_s  # noqa: F401 - re-exported
-
 
 @dataclass(frozen=True)
 class Timeouts:

@@ -193,7 +193,7 @@ def test_other_4xx_is_a_rejection_and_not_retried(fake_iamport, make_gateway, sl
 
 
 def test_no_call_starts_when_the_invocation_has_no_time_left(fake_iamport, make_gateway, payment_sample):
-    from checkout.gateway.retry import DEADLINE_RESERVE_S, deadline_in
+    from checkout.deadline import DEADLINE_RESERVE_S, deadline_in
 
     fake_iamport.on("GET", "/payments/imp_1", ok(payment_sample(imp_uid="imp_1")))
     gateway = make_gateway()
@@ -207,7 +207,7 @@ def test_no_call_starts_when_the_invocation_has_no_time_left(fake_iamport, make_
 
 
 def test_a_slow_answer_is_cut_at_the_deadline_and_not_retried_past_it(fake_iamport, make_gateway, sleeps):
-    from checkout.gateway.retry import DEADLINE_RESERVE_S, deadline_in
+    from checkout.deadline import DEADLINE_RESERVE_S, deadline_in
 
     slow = Reply(200, {"code": 0, "message": None, "response": None}, delay_s=3.0)
     fake_iamport.on("GET", "/payments/imp_1", slow)
@@ -246,7 +246,7 @@ def test_an_answer_trickled_byte_by_byte_is_cut_at_the_whole_requests_limit(
 def test_a_token_fetch_that_eats_the_time_left_stops_the_call_cleanly(
     fake_iamport, make_gateway, payment_sample
 ):
-    from checkout.gateway.retry import DEADLINE_RESERVE_S, deadline_in
+    from checkout.deadline import DEADLINE_RESERVE_S, deadline_in
 
     fake_iamport.on("GET", "/payments/imp_1", ok(payment_sample(imp_uid="imp_1")))
     # The token answers in time (1.0 s of the 1.8 s left), leaving less than a call needs.
