@@ -4,9 +4,10 @@ DynamoDB: every botocore client made after `install()` gets two hooks on its eve
 (one per HTTP attempt, retries included: the round trips) and `after-call` (the parsed reply, whose
 `ConsumedCapacity` DynamoDB returns when asked). While `measuring_capacity()` is on, a
 `before-parameter-build` hook asks for it on every call that can (the checkout itself does not ask for
-it on its transactions: it never reads it, and asking costs the engine time the latency figures should
-not include). I'mport: every request `requests` sends, and which of them fetched a token. While
-`recording()` is on, every request is also kept as it was asked for (bench/floors.py replays them).
+it on its transactions or the order's read: it never reads it, and asking costs the engine time the
+latency figures should not include). I'mport: every request `requests` sends, and which of them fetched
+a token. While `recording()` is on, every request is also kept as it was asked for (bench/floors.py
+replays them).
 
 Capacity is what the engine reports (DynamoDB Local computes it by the same rules as AWS: a read unit per
 4 KB, half for an eventually consistent read; a write unit per 1 KB; twice both for a transaction's items).

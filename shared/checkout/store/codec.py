@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -187,14 +188,15 @@ def order_attributes(order: Order) -> dict[str, Any]:
     }
 
 
-def order_from_attributes(item: Any) -> Order:
-    doc = item.doc
+def order_from_attributes(values: Mapping[str, Any]) -> Order:
+    """The order of an item's values (ItemCodec.decode, or a model instance's `attribute_values`)."""
+    doc = values["doc"]
     vbank = doc.get("vbank")
     return Order(
-        merchant_uid=item.merchant_uid,
-        user_id=item.user_id,
-        status=OrderStatus(item.status),
-        version=int(item.version),
+        merchant_uid=values["merchant_uid"],
+        user_id=values["user_id"],
+        status=OrderStatus(values["status"]),
+        version=int(values["version"]),
         name=doc["name"],
         lines=tuple(
             OrderLine(
@@ -206,16 +208,16 @@ def order_from_attributes(item: Any) -> Order:
             )
             for x in doc["lines"]
         ),
-        total=int(item.total),
-        points_used=int(item.points_used),
-        amount=int(item.amount),
-        pay_method=item.pay_method,
+        total=int(values["total"]),
+        points_used=int(values["points_used"]),
+        amount=int(values["amount"]),
+        pay_method=values["pay_method"],
         buyer=Buyer(**doc["buyer"]),
-        created_at=dt_in(item.created_at),
-        expires_at=dt_in(item.expires_at),
-        updated_at=dt_in(item.updated_at),
+        created_at=dt_in(values["created_at"]),
+        expires_at=dt_in(values["expires_at"]),
+        updated_at=dt_in(values["updated_at"]),
         shipping_notice=doc.get("shipping_notice"),
-        imp_uid=item.imp_uid,
+        imp_uid=values.get("imp_uid"),
         payment=doc.get("payment"),
         vbank=None
         if not vbank

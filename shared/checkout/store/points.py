@@ -13,15 +13,16 @@ import json
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
 from checkout import error_codes as codes
-from checkout.domain.points import LedgerEntry, LedgerKind, PointsBalance
+from checkout.domain.points import LedgerEntry, LedgerKind, PointsBalance, PointsMove
 from checkout.errors import BadRequest
 from checkout.store.codec import dt_in, dt_out
 from checkout.store.models import BALANCE_SK, LEDGER_PREFIX, Models
-from checkout.store.transact import ledger_sk, transaction
+from checkout.store.transact import Codecs, Writes, cancellation_codes, commit
 from checkout.store.unavailable import store_unavailable
 
 MAX_CURSOR_LENGTH = 1024
@@ -31,6 +32,7 @@ class DynamoPoints:
     def __init__(self, models: Models, connection: Connection) -> None:
         self._m = models
         self._connection = connection
+        self._codecs = Codecs.of(models)
 
     def balance(self, user_id: str) -> PointsBalance:
         try:
@@ -80,29 +82,17 @@ class DynamoPoints:
         if points <= 0:
             raise ValueError("a grant is a positive number of points")
         entry = LedgerEntry(user_id, LedgerKind.GRANT, points, grant_id, now)
-        m = self._m
+        writes = Writes(self._codecs)
+        writes.balance(user_id, PointsMove(user_id, available_delta=points))
+        writes.ledger(entry)
         try:
-            with transaction(self._connection) as tx:
-                tx.update(
-                    m.points(user_id, BALANCE_SK),
-                    actions=[m.points.available.add(points), m.points.held.add(0)],
-                )
-                tx.save(
-                    m.points(
-                        user_id,
-                        ledger_sk(entry),
-                        kind=entry.kind.value,
-                        points=points,
-                        merchant_uid=grant_id,
-                        at=dt_out(now),
-                    ),
-                    condition=m.points.sk.does_not_exist(),
-                )
-        except TransactWriteError as exc:
-            if exc.cause_response_code == "TransactionCanceledException" and any(
-                r and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons
-            ):
-                return False
+            commit(self._connection, writes)
+        except ClientError as exc:
+            reasons = cancellation_codes(exc)
+            if reasons is not None and "ConditionalCheckFailed" in reasons:
+                return False  # this grant's ledger entry exists: it was given before
+            raise store_unavailable(exc) from exc
+        except BotoCoreError as exc:
             raise store_unavailable(exc) from exc
         return True
 

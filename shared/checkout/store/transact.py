@@ -1,10 +1,8 @@
 """Apply a `Transition` as ONE TransactWriteItems, and turn a refusal into the domain error it means.
 
-pynamodb sends a transaction's items grouped by kind (condition checks, deletes, puts, updates), not in
-the order they were added, and DynamoDB reports cancellation reasons by position in what was *sent*.
-So every item is registered with its identity in the same grouping, and a failed condition is traced
-back to the item it belongs to (the order, a product's stock, a cart line, the points balance, a ledger
-entry), never to a position.
+The items are built as DynamoDB attribute values (store/items.py) and sent in the order they are added,
+each with its identity (the order, a product's stock, a cart line, the points balance, a ledger entry),
+so a failed condition, which DynamoDB reports by position, is traced back to the item it belongs to.
 """
 
 from __future__ import annotations
@@ -12,13 +10,13 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
+from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from checkout import error_codes as codes
-from checkout.domain.points import LedgerEntry
+from checkout.domain.points import LedgerEntry, PointsMove
 from checkout.domain.transitions import Transition
 from checkout.errors import (
     CartChanged,
@@ -30,21 +28,13 @@ from checkout.errors import (
 )
 from checkout.observability import logger
 from checkout.store.codec import dt_out, order_attributes
+from checkout.store.items import Expression, ItemCodec, number, string
 from checkout.store.models import BALANCE_SK, LEDGER_PREFIX, Models
 from checkout.store.unavailable import store_unavailable
 
-# pynamodb's TransactWrite._commit -> Connection.transact_write_items sends the groups in this order.
-_GROUP_ORDER = ("check", "delete", "put", "update")
 # A transaction can be cancelled only because another one touched the same item at the same moment
 # (TransactionConflict): nothing was written, so the same fully-conditional transaction is retried.
 _CONFLICT_RETRIES = 6
-
-
-def transaction(connection: Connection) -> TransactWrite:
-    """A TransactWriteItems that does not ask for its ConsumedCapacity: pynamodb asks for it on every call
-    unless told, nothing here reads it, and the engine computes it per item (on DynamoDB Local about a
-    millisecond of a completion's transaction). The benchmark asks for it where it measures capacity."""
-    return TransactWrite(connection=connection, return_consumed_capacity="NONE")
 
 
 @dataclass(frozen=True)
@@ -57,9 +47,162 @@ def ledger_sk(entry: LedgerEntry) -> str:
     return f"{LEDGER_PREFIX}{entry.merchant_uid}#{entry.event}"
 
 
+@dataclass(frozen=True)
+class Codecs:
+    """The tables a transition writes (made once per container, with the models)."""
+
+    orders: ItemCodec
+    products: ItemCodec
+    carts: ItemCodec
+    points: ItemCodec
+
+    @classmethod
+    def of(cls, models: Models) -> Codecs:
+        tables = (models.order, models.product, models.cart, models.points)
+        return cls(*(ItemCodec(model) for model in tables))
+
+
+class Writes:
+    """The items of one TransactWriteItems, each with its identity, in the order they are sent."""
+
+    def __init__(self, codecs: Codecs) -> None:
+        self._orders = codecs.orders
+        self._products = codecs.products
+        self._carts = codecs.carts
+        self._points = codecs.points
+        self.items: list[dict[str, Any]] = []
+        self.sent: list[_Item] = []
+
+    def _add(self, identity: _Item, action: str, request: dict[str, Any]) -> None:
+        self.items.append({action: request})
+        self.sent.append(identity)
+
+    def order(self, t: Transition) -> None:
+        """The order item, whole: only over the version and a status it was read in, or as a new one."""
+        e = Expression()
+        if t.expected_version is None:
+            condition = f"attribute_not_exists({e.name(self._orders.attribute('merchant_uid'))})"
+        else:
+            version = e.name(self._orders.attribute("version"))
+            status = e.name(self._orders.attribute("status"))
+            statuses = ", ".join(e.value(string(s.value)) for s in sorted(t.from_statuses))
+            condition = f"{version} = {e.value(number(t.expected_version))} AND {status} IN ({statuses})"
+        request = {
+            "TableName": self._orders.table_name,
+            "Item": self._orders.encode(order_attributes(t.order)),
+            "ConditionExpression": condition,
+        }
+        self._add(_Item("order", t.order.merchant_uid), "Put", e.into(request))
+
+    def stock(self, product_id: str, delta: int) -> None:
+        """Add `delta` to a product's stock; a reservation (negative) only while enough is left. A restore
+        has no condition: stock must come back even if the product was edited since."""
+        e = Expression()
+        stock = e.name(self._products.attribute("stock"))
+        request: dict[str, Any] = {
+            "TableName": self._products.table_name,
+            "Key": self._products.key(product_id),
+            "UpdateExpression": f"ADD {stock} {e.value(number(delta))}",
+        }
+        if delta < 0:
+            request["ConditionExpression"] = f"{stock} >= {e.value(number(-delta))}"
+        self._add(_Item("stock", product_id), "Update", e.into(request))
+
+    def take_cart_line(self, user_id: str, product_id: str, quantity: int) -> None:
+        """Remove a cart line, only if it still holds exactly `quantity`."""
+        e = Expression()
+        in_cart = e.name(self._carts.attribute("quantity"))
+        request = {
+            "TableName": self._carts.table_name,
+            "Key": self._carts.key(user_id, product_id),
+            "ConditionExpression": f"{in_cart} = {e.value(number(quantity))}",
+        }
+        self._add(_Item("cart", product_id), "Delete", e.into(request))
+
+    def restore_cart_line(self, user_id: str, product_id: str, quantity: int, at: str) -> None:
+        e = Expression()
+        quantity_name = e.name(self._carts.attribute("quantity"))
+        updated_at = e.name(self._carts.attribute("updated_at"))
+        request = {
+            "TableName": self._carts.table_name,
+            "Key": self._carts.key(user_id, product_id),
+            "UpdateExpression": f"ADD {quantity_name} {e.value(number(quantity))} "
+            f"SET {updated_at} = {e.value(string(at))}",
+        }
+        self._add(_Item("cart", product_id), "Update", e.into(request))
+
+    def balance(
+        self, user_id: str, move: PointsMove | None, open_delta: int = 0, max_open: int | None = None
+    ) -> None:
+        """One update of the buyer's balance item (DynamoDB takes one action per item per transaction):
+        the points move, only while enough are available, and the count of unpaid orders, an increase
+        only while it stays below `max_open`."""
+        e = Expression()
+        adds: list[str] = []
+        conditions: list[str] = []
+        if move is not None:
+            available, held = (
+                e.name(self._points.attribute("available")),
+                e.name(self._points.attribute("held")),
+            )
+            adds += [f"{available} {e.value(number(move.available_delta))}"]
+            adds += [f"{held} {e.value(number(move.held_delta))}"]
+            if move.require_available is not None:
+                conditions.append(f"{available} >= {e.value(number(move.require_available))}")
+        if open_delta:
+            open_orders = e.name(self._points.attribute("open_orders"))
+            adds.append(f"{open_orders} {e.value(number(open_delta))}")
+            if open_delta > 0 and max_open is not None:
+                conditions.append(
+                    f"(attribute_not_exists({open_orders}) OR {open_orders} < {e.value(number(max_open))})"
+                )
+        request: dict[str, Any] = {
+            "TableName": self._points.table_name,
+            "Key": self._points.key(user_id, BALANCE_SK),
+            "UpdateExpression": "ADD " + ", ".join(adds),
+        }
+        if conditions:
+            request["ConditionExpression"] = " AND ".join(conditions)
+        self._add(_Item("balance", user_id), "Update", e.into(request))
+
+    def ledger(self, entry: LedgerEntry) -> None:
+        """A ledger entry, under its deterministic key: only if that event never happened."""
+        e = Expression()
+        sk = ledger_sk(entry)
+        values = {
+            "user_id": entry.user_id,
+            "sk": sk,
+            "kind": entry.kind.value,
+            "points": entry.points,
+            "merchant_uid": entry.merchant_uid,
+            "at": dt_out(entry.at),
+        }
+        request = {
+            "TableName": self._points.table_name,
+            "Item": self._points.encode(values),
+            "ConditionExpression": f"attribute_not_exists({e.name(self._points.attribute('sk'))})",
+        }
+        self._add(_Item("ledger", sk), "Put", e.into(request))
+
+
+def commit(connection: Connection, writes: Writes) -> None:
+    """Send the items as one TransactWriteItems (no ConsumedCapacity asked: nothing here reads it; the
+    benchmark asks for it where it measures capacity). Raises botocore's errors as they come."""
+    connection.client.transact_write_items(TransactItems=writes.items)
+
+
+def cancellation_codes(exc: ClientError) -> list[str] | None:
+    """Per item sent, DynamoDB's reason ("None" when that item was fine), or None when the transaction
+    was not cancelled (throttling, validation...)."""
+    if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return None
+    return [str(reason.get("Code") or "None") for reason in exc.response.get("CancellationReasons") or []]
+
+
 class TransitionWriter:
     def __init__(self, models: Models, connection: Connection) -> None:
         self._m = models
+        self._codecs = Codecs.of(models)
         self._connection = connection
 
     def apply(self, transition: Transition) -> None:
@@ -74,106 +217,38 @@ class TransitionWriter:
         raise StaleOrder(f"order {transition.order.merchant_uid} is being changed by another request")
 
     def _write_once(self, t: Transition) -> None:
-        sent: list[_Item] = []
+        writes = self.writes(t)
         try:
-            with transaction(self._connection) as tx:
-                sent = self._register(tx, t)
-        except TransactWriteError as exc:
-            self._raise_for(exc, sent, t)
+            commit(self._connection, writes)
+        except ClientError as exc:
+            reasons = cancellation_codes(exc)
+            if reasons is None:
+                raise store_unavailable(exc) from exc
+            self._raise_for(reasons, writes.sent, t, exc)
+        except BotoCoreError as exc:
+            raise store_unavailable(exc) from exc
 
-    def _register(self, tx: TransactWrite, t: Transition) -> list[_Item]:
-        """Add the transition's items to `tx`; return their identities in the order they will be sent."""
-        m = self._m
-        groups: dict[str, list[_Item]] = {g: [] for g in _GROUP_ORDER}
-
-        order = m.order(**order_attributes(t.order))
-        if t.expected_version is None:
-            tx.save(order, condition=m.order.merchant_uid.does_not_exist())
-        else:
-            condition = (m.order.version == t.expected_version) & m.order.status.is_in(
-                *(s.value for s in t.from_statuses)
-            )
-            tx.save(order, condition=condition)
-        groups["put"].append(_Item("order", t.order.merchant_uid))
-
+    def writes(self, t: Transition) -> Writes:
+        """The transition's items: the order, stock, cart lines, the balance, ledger entries."""
+        writes = Writes(self._codecs)
+        writes.order(t)
         for move in t.stock:
-            product = m.product(move.product_id)
-            if move.delta < 0:
-                tx.update(
-                    product,
-                    actions=[m.product.stock.add(move.delta)],
-                    condition=m.product.stock >= -move.delta,
-                )
-            else:
-                # No condition on a restore: stock must come back even if the product was edited since.
-                tx.update(product, actions=[m.product.stock.add(move.delta)])
-            groups["update"].append(_Item("stock", move.product_id))
-
+            writes.stock(move.product_id, move.delta)
+        changed_at = dt_out(t.order.updated_at)
         for line in t.cart:
-            cart_line = m.cart(t.user_id, line.product_id)
             if line.restore:
-                tx.update(
-                    cart_line,
-                    actions=[
-                        m.cart.quantity.add(line.quantity),
-                        m.cart.updated_at.set(dt_out(t.order.updated_at)),
-                    ],
-                )
-                groups["update"].append(_Item("cart", line.product_id))
+                writes.restore_cart_line(t.user_id, line.product_id, line.quantity, changed_at)
             else:
-                tx.delete(cart_line, condition=m.cart.quantity == line.quantity)
-                groups["delete"].append(_Item("cart", line.product_id))
-
+                writes.take_cart_line(t.user_id, line.product_id, line.quantity)
         points_move = t.points if t.points is not None and not t.points.is_empty else None
         if points_move is not None or t.open_delta:
-            # One update of the buyer's balance item: DynamoDB takes one action per item per transaction.
-            balance = m.points(t.user_id, BALANCE_SK)
-            actions = []
-            conditions = []
-            if points_move is not None:
-                actions += [
-                    m.points.available.add(points_move.available_delta),
-                    m.points.held.add(points_move.held_delta),
-                ]
-                if points_move.require_available is not None:
-                    conditions.append(m.points.available >= points_move.require_available)
-            if t.open_delta:
-                actions.append(m.points.open_orders.add(t.open_delta))
-                if t.open_delta > 0 and t.max_open is not None:
-                    conditions.append(
-                        m.points.open_orders.does_not_exist() | (m.points.open_orders < t.max_open)
-                    )
-            if conditions:
-                condition = conditions[0]
-                for extra in conditions[1:]:
-                    condition = condition & extra
-                tx.update(balance, actions=actions, condition=condition)
-            else:
-                tx.update(balance, actions=actions)
-            groups["update"].append(_Item("balance", t.user_id))
-
+            writes.balance(t.user_id, points_move, t.open_delta, t.max_open)
         for entry in t.ledger:
-            sk = ledger_sk(entry)
-            tx.save(
-                m.points(
-                    entry.user_id,
-                    sk,
-                    kind=entry.kind.value,
-                    points=entry.points,
-                    merchant_uid=entry.merchant_uid,
-                    at=dt_out(entry.at),
-                ),
-                condition=m.points.sk.does_not_exist(),
-            )
-            groups["put"].append(_Item("ledger", sk))
+            writes.ledger(entry)
+        return writes
 
-        return [item for g in _GROUP_ORDER for item in groups[g]]
-
-    def _raise_for(self, exc: TransactWriteError, sent: list[_Item], t: Transition) -> None:
-        if exc.cause_response_code != "TransactionCanceledException":
-            raise store_unavailable(exc) from exc
-        reasons = exc.cancellation_reasons
-        failed = [(item, reason.code) for item, reason in zip(sent, reasons, strict=False) if reason]
+    def _raise_for(self, reasons: list[str], sent: list[_Item], t: Transition, exc: ClientError) -> None:
+        failed = [(item, code) for item, code in zip(sent, reasons, strict=False) if code != "None"]
         if any(code == "TransactionConflict" for _, code in failed) and not any(
             code == "ConditionalCheckFailed" for _, code in failed
         ):

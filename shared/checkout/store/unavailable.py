@@ -7,6 +7,9 @@ from checkout.observability import logger
 
 
 def store_unavailable(exc: Exception) -> StoreUnavailable:
-    cause = getattr(exc, "cause_response_code", None)
+    # pynamodb's errors carry DynamoDB's error code as `cause_response_code`, botocore's in `response`.
+    cause = getattr(exc, "cause_response_code", None) or (getattr(exc, "response", None) or {}).get(
+        "Error", {}
+    ).get("Code")
     logger.warning("database request failed", extra={"cause": cause or type(exc).__name__})
     return StoreUnavailable("the order database is temporarily unavailable; retry shortly")

@@ -7,11 +7,23 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from checkout.domain.order import Buyer, Order, OrderLine
+from checkout.domain.order import (
+    Buyer,
+    LineQuantity,
+    Order,
+    OrderLine,
+    RefundAccount,
+    RefundIntent,
+    RefundRecord,
+    StrayPayment,
+    VbankAccount,
+)
 from checkout.domain.points import LedgerEntry, LedgerKind
 from checkout.domain.status import OrderStatus
-from checkout.domain.transitions import mark_paid, open_order
-from checkout.errors import CartChanged, InsufficientPoints, OutOfStock, StaleOrder
+from checkout.domain.transitions import Transition, mark_paid, open_order
+from checkout.errors import CartChanged, InsufficientPoints, OutOfStock, StaleOrder, StoreUnavailable
+from checkout.store.codec import order_attributes, order_from_attributes
+from checkout.store.items import ItemCodec
 from tests.support.shop import Shop
 
 pytestmark = pytest.mark.integration
@@ -49,8 +61,9 @@ def stocked(shop: Shop) -> Shop:
     return shop
 
 
-def test_a_failed_stock_condition_names_its_product_although_items_are_reordered(stocked: Shop) -> None:
-    # Cart deletes are sent before stock updates, and the order put before both: positions lie.
+def test_a_failed_stock_condition_names_its_product_among_the_transactions_items(stocked: Shop) -> None:
+    # The order, two stock updates, two cart deletes and the balance in one transaction: DynamoDB says
+    # which position failed, and the writer knows which product that position was.
     order = new_order([OrderLine("a-mug", "Mug", 1_000, 1), OrderLine("b-tee", "Tee", 2_000, 2)], points=100)
 
     with pytest.raises(OutOfStock, match="Tee"):
@@ -69,11 +82,18 @@ def test_a_failed_balance_condition_is_insufficient_points(stocked: Shop) -> Non
     assert stocked.stock("a-mug") == 5
 
 
-def test_a_cart_line_changed_meanwhile_aborts_the_order(stocked: Shop) -> None:
-    order = new_order([OrderLine("a-mug", "Mug", 1_000, 3)])  # the cart holds 1, not 3
+@pytest.mark.parametrize(
+    "line",
+    [
+        OrderLine("a-mug", "Mug", 1_000, 3),  # the cart holds 1: fewer than ordered
+        OrderLine("b-tee", "Tee", 2_000, 1),  # the cart holds 2: more than ordered
+    ],
+)
+def test_a_cart_line_changed_meanwhile_aborts_the_order(stocked: Shop, line: OrderLine) -> None:
     with pytest.raises(CartChanged):
-        stocked.store.orders.apply(open_order(order))
-    assert stocked.stock("a-mug") == 5
+        stocked.store.orders.apply(open_order(new_order([line])))
+    assert (stocked.stock("a-mug"), stocked.stock("b-tee")) == (5, 1)
+    assert stocked.cart("u1") == {"a-mug": 1, "b-tee": 2}
 
 
 def test_a_transition_from_a_stale_version_writes_nothing(stocked: Shop) -> None:
@@ -219,3 +239,65 @@ def test_all_tables_share_one_dynamodb_client_built_once_per_container(settings,
     store.idempotency.get("key")
 
     assert built == ["dynamodb"]
+
+
+def a_rich_order(merchant_uid: str) -> Order:
+    """An order carrying every optional part the item can hold."""
+    lines = [OrderLine("a-mug", "머그컵", 1_000, 2, refunded_quantity=1), OrderLine("b-tee", "Tee", 2_000, 1)]
+    return new_order(lines, points=100, merchant_uid=merchant_uid).evolve(
+        status=OrderStatus.PAID,
+        version=4,
+        imp_uid="imp_rich",
+        shipping_notice="문 앞에 놓아 주세요",
+        payment={"imp_uid": "imp_rich", "amount": 3_900, "status": "paid", "cancel_history": []},
+        vbank=VbankAccount("국민은행", "123-456", "(주)체크아웃", NOW + timedelta(days=3)),
+        refunds=(RefundRecord("r1", 1_000, 0, 10, (LineQuantity("a-mug", 1),), NOW, reason="파손"),),
+        pending_refund=RefundIntent(
+            id="r2",
+            lines=(LineQuantity("b-tee", 1),),
+            amount=2_000,
+            points=100,
+            clawback=29,
+            checksum=2_900,
+            reason="변심",
+            created_at=NOW,
+            final=True,
+            refund_account=RefundAccount("김", "04", "1234"),
+        ),
+        stray_payments=(StrayPayment("imp_other", 500, "duplicate", NOW, unrefunded=0),),
+        points_earned=39,
+        paid_at=NOW,
+        checks=2,
+        retry_at=NOW + timedelta(minutes=5),
+        counts_open=True,
+    )
+
+
+def test_the_order_item_is_what_the_model_writes_and_each_reads_the_others(stocked: Shop) -> None:
+    # The order's own reads and writes skip pynamodb's model instances (store/items.py); the model stays
+    # the table's description and still reads every order (history by user, the sweep index).
+    model = stocked.store.models.order
+    ours, theirs = a_rich_order("ord_ours"), a_rich_order("ord_theirs")
+
+    assert ItemCodec(model).encode(order_attributes(ours)) == model(**order_attributes(ours)).serialize()
+
+    stocked.store.orders.apply(Transition(ours, expected_version=None, from_statuses=frozenset()))
+    model(**order_attributes(theirs)).save()
+
+    read_by_model = model.get("ord_ours", consistent_read=True)
+    assert order_from_attributes(read_by_model.attribute_values) == ours
+    assert stocked.store.orders.get("ord_theirs") == theirs
+    assert stocked.store.orders.get("ord_nowhere") is None
+
+
+def test_a_refusal_that_is_not_a_failed_condition_is_the_store_being_unavailable(settings) -> None:
+    # DynamoDB refusing the request itself (here: the table is not there) is not a lost race or a domain
+    # answer: the caller is told the store is unavailable, and nothing is written.
+    from checkout.store import build_store
+
+    broken = build_store(settings.model_copy(update={"orders_table": "no-such-orders"}))
+
+    with pytest.raises(StoreUnavailable):
+        broken.orders.get("ord_test_1")
+    with pytest.raises(StoreUnavailable):
+        broken.orders.apply(open_order(new_order([])))
