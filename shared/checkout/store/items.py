@@ -30,21 +30,19 @@ class ItemCodec:
     def __init__(self, model: Any) -> None:
         self.table_name: str = model.Meta.table_name
         self._attributes: dict[str, Any] = dict(model.get_attributes())
-        self._keys = tuple(
-            name
-            for name, attribute in self._attributes.items()
-            if attribute.is_hash_key or attribute.is_range_key
-        )
         self._hash_key = next(n for n, a in self._attributes.items() if a.is_hash_key)
         self._range_key = next((n for n, a in self._attributes.items() if a.is_range_key), None)
 
     def encode(self, values: Mapping[str, Any]) -> Item:
-        """The item of `values` (attributes that are None are left out, as pynamodb leaves them)."""
+        """The item of `values`: a nullable attribute that is None is left out (as pynamodb leaves it); a
+        required one that is None is refused, as pynamodb refuses it, before anything is sent."""
         item: Item = {}
         for name, value in values.items():
-            if value is None:
-                continue
             attribute = self._attributes[name]
+            if value is None:
+                if not attribute.null:
+                    raise ValueError(f"{self.table_name}.{name} is required")
+                continue
             item[attribute.attr_name] = {attribute.attr_type: attribute.serialize(value)}
         return item
 

@@ -229,17 +229,19 @@ class TransitionWriter:
             raise store_unavailable(exc) from exc
 
     def writes(self, t: Transition) -> Writes:
-        """The transition's items: the order, stock, cart lines, the balance, ledger entries."""
+        """The transition's items: the order, cart lines, stock, the balance, ledger entries. When several
+        conditions fail at once, the first in this order names the refusal: a changed cart before
+        missing stock, before missing points."""
         writes = Writes(self._codecs)
         writes.order(t)
-        for move in t.stock:
-            writes.stock(move.product_id, move.delta)
         changed_at = dt_out(t.order.updated_at)
         for line in t.cart:
             if line.restore:
                 writes.restore_cart_line(t.user_id, line.product_id, line.quantity, changed_at)
             else:
                 writes.take_cart_line(t.user_id, line.product_id, line.quantity)
+        for move in t.stock:
+            writes.stock(move.product_id, move.delta)
         points_move = t.points if t.points is not None and not t.points.is_empty else None
         if points_move is not None or t.open_delta:
             writes.balance(t.user_id, points_move, t.open_delta, t.max_open)
@@ -249,32 +251,30 @@ class TransitionWriter:
 
     def _raise_for(self, reasons: list[str], sent: list[_Item], t: Transition, exc: ClientError) -> None:
         failed = [(item, code) for item, code in zip(sent, reasons, strict=False) if code != "None"]
-        if any(code == "TransactionConflict" for _, code in failed) and not any(
-            code == "ConditionalCheckFailed" for _, code in failed
-        ):
-            raise _Contended()
+        refused = [item for item, code in failed if code == "ConditionalCheckFailed"]
+        if not refused:
+            if failed and all(code == "TransactionConflict" for _, code in failed):
+                raise _Contended()
+            # Cancelled for the engine's own reasons (throttling, capacity, validation): nothing was
+            # written and nothing was refused.
+            raise store_unavailable(exc) from exc
         names = {line.product_id: line.name for line in t.order.lines}
-        for item, code in failed:
-            if code != "ConditionalCheckFailed":
-                continue
+        for item in refused:
+            if item.kind == "cart":
+                raise CartChanged("the cart changed while the order was being placed; review it and retry")
             if item.kind == "stock":
                 raise OutOfStock(f"{names.get(item.key, item.key)} is out of stock", code=codes.OUT_OF_STOCK)
             if item.kind == "balance":
                 raise self._balance_refusal(t)
-            if item.kind == "cart":
-                raise CartChanged("the cart changed while the order was being placed; review it and retry")
-        for item, code in failed:
-            if code == "ConditionalCheckFailed" and item.kind == "order" and t.expected_version is None:
-                raise OrderStateConflict(f"order {t.order.merchant_uid} already exists")
-        if failed:
-            # The order's version/status moved on, or a ledger event of this transition already exists:
-            # either way another request got there first. Callers re-read and re-decide.
-            logger.info(
-                "transition lost a race",
-                extra={"merchant_uid": t.order.merchant_uid, "failed": [f"{i.kind}:{c}" for i, c in failed]},
-            )
-            raise StaleOrder(f"order {t.order.merchant_uid} changed meanwhile")
-        raise store_unavailable(exc) from exc
+        if t.expected_version is None and any(item.kind == "order" for item in refused):
+            raise OrderStateConflict(f"order {t.order.merchant_uid} already exists")
+        # The order's version/status moved on, or a ledger event of this transition already exists:
+        # either way another request got there first. Callers re-read and re-decide.
+        logger.info(
+            "transition lost a race",
+            extra={"merchant_uid": t.order.merchant_uid, "failed": [f"{i.kind}:{c}" for i, c in failed]},
+        )
+        raise StaleOrder(f"order {t.order.merchant_uid} changed meanwhile")
 
     def _balance_refusal(self, t: Transition) -> Exception:
         """Which of the balance item's conditions failed: the open-order limit or the points."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -73,6 +74,15 @@ def test_a_failed_stock_condition_names_its_product_among_the_transactions_items
     assert (stocked.stock("a-mug"), stocked.stock("b-tee")) == (5, 1)
     assert stocked.balance("u1") == (500, 0)
     assert stocked.cart("u1") == {"a-mug": 1, "b-tee": 2}
+
+
+def test_a_changed_cart_is_said_before_missing_stock_when_both_fail(stocked: Shop) -> None:
+    # The cart holds 1 mug (3 ordered) and the tee has 1 in stock (2 ordered): the buyer must review the
+    # cart first; its refreshed lines will show what is left.
+    order = new_order([OrderLine("a-mug", "Mug", 1_000, 3), OrderLine("b-tee", "Tee", 2_000, 2)])
+    with pytest.raises(CartChanged):
+        stocked.store.orders.apply(open_order(order))
+    assert (stocked.stock("a-mug"), stocked.stock("b-tee")) == (5, 1)
 
 
 def test_a_failed_balance_condition_is_insufficient_points(stocked: Shop) -> None:
@@ -280,6 +290,8 @@ def test_the_order_item_is_what_the_model_writes_and_each_reads_the_others(stock
     ours, theirs = a_rich_order("ord_ours"), a_rich_order("ord_theirs")
 
     assert ItemCodec(model).encode(order_attributes(ours)) == model(**order_attributes(ours)).serialize()
+    with pytest.raises(ValueError, match="status is required"):
+        ItemCodec(model).encode({**order_attributes(ours), "status": None})
 
     stocked.store.orders.apply(Transition(ours, expected_version=None, from_statuses=frozenset()))
     model(**order_attributes(theirs)).save()
@@ -301,3 +313,77 @@ def test_a_refusal_that_is_not_a_failed_condition_is_the_store_being_unavailable
         broken.orders.get("ord_test_1")
     with pytest.raises(StoreUnavailable):
         broken.orders.apply(open_order(new_order([])))
+
+
+def _cancelled(stub: Any, *reasons: str) -> None:
+    stub.add_client_error(
+        "transact_write_items",
+        service_error_code="TransactionCanceledException",
+        service_message="Transaction cancelled",
+        http_status_code=400,
+        modeled_fields={"CancellationReasons": [{"Code": code} for code in reasons]},
+    )
+
+
+def test_a_transaction_that_only_collided_is_sent_again(stocked: Shop) -> None:
+    from botocore.stub import Stubber
+
+    order = new_order([OrderLine("a-mug", "Mug", 1_000, 1)])
+    client = stocked.store.orders._connection.client
+    with Stubber(client) as stub:
+        _cancelled(stub, "TransactionConflict", "None", "None", "None")
+        stub.add_response("transact_write_items", {})
+        stocked.store.orders.apply(open_order(order))
+        stub.assert_no_pending_responses()
+
+
+def test_a_transaction_that_keeps_colliding_is_a_stale_order_not_a_failure(stocked: Shop) -> None:
+    from botocore.stub import Stubber
+
+    order = new_order([OrderLine("a-mug", "Mug", 1_000, 1)])
+    with Stubber(stocked.store.orders._connection.client) as stub:
+        for _ in range(7):  # the first attempt and its six retries
+            _cancelled(stub, "None", "TransactionConflict")
+        with pytest.raises(StaleOrder, match="being changed"):
+            stocked.store.orders.apply(open_order(order))
+        stub.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize("reason", ["ThrottlingError", "ValidationError", "ProvisionedThroughputExceeded"])
+def test_a_transaction_cancelled_for_the_engines_own_reasons_is_the_store_being_unavailable(
+    stocked: Shop, reason: str
+) -> None:
+    from botocore.stub import Stubber
+
+    order = new_order([OrderLine("a-mug", "Mug", 1_000, 1)])
+    with Stubber(stocked.store.orders._connection.client) as stub:
+        _cancelled(stub, "None", reason, "TransactionConflict")
+        with pytest.raises(StoreUnavailable):
+            stocked.store.orders.apply(open_order(order))
+
+
+def test_no_credentials_or_connection_is_the_store_being_unavailable(stocked: Shop) -> None:
+    # Errors botocore raises itself (here: no credentials to sign with) never reach the buyer as a 500.
+    from botocore.exceptions import NoCredentialsError
+
+    def no_credentials(**_: Any) -> None:
+        raise NoCredentialsError()
+
+    client = stocked.store.orders._connection.client
+    client.meta.events.register_first("before-sign.dynamodb", no_credentials)
+    try:
+        with pytest.raises(StoreUnavailable):
+            stocked.store.orders.get("ord_test_1")
+        with pytest.raises(StoreUnavailable):
+            stocked.store.orders.apply(open_order(new_order([])))
+        with pytest.raises(StoreUnavailable):
+            stocked.store.points.grant("u1", 100, "grant-1", NOW)
+    finally:
+        client.meta.events.unregister("before-sign.dynamodb", no_credentials)
+    assert stocked.balance("u1") == (500, 0)
+
+
+def test_a_repeated_grant_gives_the_points_once(stocked: Shop) -> None:
+    assert stocked.store.points.grant("u1", 100, "welcome-2", NOW) is True
+    assert stocked.store.points.grant("u1", 100, "welcome-2", NOW) is False
+    assert stocked.balance("u1") == (600, 0)
