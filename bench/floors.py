@@ -7,9 +7,9 @@ process, with a real event, and every request it sends is recorded where it leav
 parameters at botocore's parameter build, I'mport's requests at `requests` (bench/transport.py). The floor
 then sends exactly those requests for the other twin, its ids swapped in (buyer, order, payment), with a
 plain boto3 client and a `requests` session, back to back: the same calls with the same items, conditions
-and index changes, and none of the checkout's code between them (no Powertools, validation, pynamodb,
-domain, logging or metrics). Each floor reply is checked (a refused condition or an I'mport error fails the
-benchmark), so the floor cannot be fast by failing. Runs interleave: handler, then its floor.
+and index changes, and none of the checkout's code between them (no Powertools, validation, item
+encoding, domain, logging or metrics). Each floor reply is checked (a refused condition or an I'mport
+error fails the benchmark), so the floor cannot be fast by failing. Runs interleave: handler, then its floor.
 
 Whether those calls are the fewest possible is the costs section's question (round trips per operation
 beside the seed design's); this section measures what the checkout adds to them.
