@@ -13,7 +13,6 @@ import json
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
@@ -22,7 +21,7 @@ from checkout.domain.points import LedgerEntry, LedgerKind, PointsBalance, Point
 from checkout.errors import BadRequest
 from checkout.store.codec import dt_in, dt_out
 from checkout.store.models import BALANCE_SK, LEDGER_PREFIX, Models
-from checkout.store.transact import Codecs, Writes, cancellation_codes, commit
+from checkout.store.transact import Cancelled, Codecs, Writes, commit
 from checkout.store.unavailable import store_unavailable
 
 MAX_CURSOR_LENGTH = 1024
@@ -87,13 +86,10 @@ class DynamoPoints:
         writes.ledger(entry)
         try:
             commit(self._connection, writes)
-        except ClientError as exc:
-            reasons = cancellation_codes(exc)
-            if reasons is not None and "ConditionalCheckFailed" in reasons:
+        except Cancelled as cancelled:
+            if "ConditionalCheckFailed" in cancelled.reasons:
                 return False  # this grant's ledger entry exists: it was given before
-            raise store_unavailable(exc) from exc
-        except BotoCoreError as exc:
-            raise store_unavailable(exc) from exc
+            raise store_unavailable(cancelled) from cancelled
         return True
 
 

@@ -185,18 +185,30 @@ class Writes:
         self._add(_Item("ledger", sk), "Put", e.into(request))
 
 
+class Cancelled(Exception):  # noqa: N818 - DynamoDB's own word for it
+    """DynamoDB cancelled the transaction: nothing was written. `reasons` has one code per item sent, in
+    order ("None" for an item that was fine, "ConditionalCheckFailed", "TransactionConflict", ...)."""
+
+    cause_response_code = "TransactionCanceledException"  # what store_unavailable logs
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__(", ".join(reasons))
+        self.reasons = reasons
+
+
 def commit(connection: Connection, writes: Writes) -> None:
     """Send the items as one TransactWriteItems (no ConsumedCapacity asked: nothing here reads it; the
-    benchmark asks for it where it measures capacity). Raises botocore's errors as they come."""
-    connection.client.transact_write_items(TransactItems=writes.items)
-
-
-def cancellation_codes(exc: ClientError) -> list[str] | None:
-    """Per item sent, DynamoDB's reason ("None" when that item was fine), or None when the transaction
-    was not cancelled (throttling, validation...)."""
-    if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-        return None
-    return [str(reason.get("Code") or "None") for reason in exc.response.get("CancellationReasons") or []]
+    benchmark asks for it where it measures capacity). Raises Cancelled, or StoreUnavailable for
+    anything else that kept it from being written (throttling, timeouts, credentials...)."""
+    try:
+        connection.client.transact_write_items(TransactItems=writes.items)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+            raise store_unavailable(exc) from exc
+        reasons = exc.response.get("CancellationReasons") or []
+        raise Cancelled([str(reason.get("Code") or "None") for reason in reasons]) from exc
+    except BotoCoreError as exc:
+        raise store_unavailable(exc) from exc
 
 
 class TransitionWriter:
@@ -220,13 +232,8 @@ class TransitionWriter:
         writes = self.writes(t)
         try:
             commit(self._connection, writes)
-        except ClientError as exc:
-            reasons = cancellation_codes(exc)
-            if reasons is None:
-                raise store_unavailable(exc) from exc
-            self._raise_for(reasons, writes.sent, t, exc)
-        except BotoCoreError as exc:
-            raise store_unavailable(exc) from exc
+        except Cancelled as cancelled:
+            self._raise_for(cancelled, writes.sent, t)
 
     def writes(self, t: Transition) -> Writes:
         """The transition's items: the order, cart lines, stock, the balance, ledger entries. When several
@@ -249,15 +256,15 @@ class TransitionWriter:
             writes.ledger(entry)
         return writes
 
-    def _raise_for(self, reasons: list[str], sent: list[_Item], t: Transition, exc: ClientError) -> None:
-        failed = [(item, code) for item, code in zip(sent, reasons, strict=False) if code != "None"]
+    def _raise_for(self, cancelled: Cancelled, sent: list[_Item], t: Transition) -> None:
+        failed = [(item, code) for item, code in zip(sent, cancelled.reasons, strict=False) if code != "None"]
         refused = [item for item, code in failed if code == "ConditionalCheckFailed"]
         if not refused:
             if failed and all(code == "TransactionConflict" for _, code in failed):
                 raise _Contended()
             # Cancelled for the engine's own reasons (throttling, capacity, validation): nothing was
             # written and nothing was refused.
-            raise store_unavailable(exc) from exc
+            raise store_unavailable(cancelled) from cancelled
         names = {line.product_id: line.name for line in t.order.lines}
         for item in refused:
             if item.kind == "cart":
