@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
 WEBHOOK_CONTENT_TYPES = {"json": "application/json", "form": "application/x-www-form-urlencoded"}
 WEBHOOK_ORDERS = ("concurrent", "webhook_first", "browser_first")
@@ -45,20 +47,18 @@ DEFAULT_PG_ERRORS: dict[str, dict[str, dict[str, str]]] = {
 }
 
 
-def _copy_pg_errors(table: dict) -> dict:
-    return {
-        pg: {situation: dict(entry) for situation, entry in entries.items()} for pg, entries in table.items()
-    }
+def _merged(current: object, changes: object, depth: int) -> object:
+    """`changes` laid over `current` down to `depth` levels of tables: a table change names only the
+    keys it is about (a PG, then a situation) and the others keep theirs. Anything that is not a table
+    replaces what was there, and validate() says what is wrong with it. Never changes `current`."""
+    if depth == 0 or not isinstance(changes, dict) or not isinstance(current, dict):
+        return changes
+    return {**current, **{key: _merged(current.get(key), value, depth - 1) for key, value in changes.items()}}
 
 
-def _merge_pg_errors(current: dict, changes: object) -> object:
-    """Changes name PGs and situations; the rest keep their entries (a test changes what it is about)."""
-    if not isinstance(changes, dict) or not all(isinstance(v, dict) for v in changes.values()):
-        return changes  # validate() explains what is wrong
-    merged = _copy_pg_errors(current)
-    for pg, entries in changes.items():
-        merged[pg] = {**merged.get(pg, {}), **entries}
-    return merged
+def _table(default: dict, depth: int) -> Any:
+    """A setting that is a table of `depth` levels, merged by POST /sandbox/config (see `_merged`)."""
+    return field(default_factory=lambda: copy.deepcopy(default), metadata={"merge_depth": depth})
 
 
 @dataclass
@@ -84,8 +84,9 @@ class Settings:
     # The current SDK's rsp has no `success` (and `imp_success` is deprecated): true adds both, as older
     # SDK versions sent them, for pages written against those.
     legacy_success: bool = False
-    close_outcome: dict = field(default_factory=lambda: dict(DEFAULT_CLOSE_OUTCOME))
-    pg_errors: dict = field(default_factory=lambda: _copy_pg_errors(DEFAULT_PG_ERRORS))
+    # Tables whose changes merge: PG -> outcome; PG -> situation -> {code, message}.
+    close_outcome: dict = _table(DEFAULT_CLOSE_OUTCOME, depth=1)
+    pg_errors: dict = _table(DEFAULT_PG_ERRORS, depth=2)
 
     def pg_error(self, pg_provider: str | None, situation: str) -> tuple[str, str | None]:
         """(error_code, message or None for the catalog's) the PG reports in this situation."""
@@ -101,11 +102,11 @@ class Settings:
         unknown = sorted(set(changes) - set(known))
         if unknown:
             raise ValueError(f"unknown settings: {', '.join(unknown)}")
-        if isinstance(changes.get("close_outcome"), dict) and isinstance(self.close_outcome, dict):
-            # PGs not named keep their outcome: a test changes the one PG it is about.
-            changes = {**changes, "close_outcome": {**self.close_outcome, **changes["close_outcome"]}}
-        if "pg_errors" in changes:
-            changes = {**changes, "pg_errors": _merge_pg_errors(self.pg_errors, changes["pg_errors"])}
+        # A table setting keeps what the change does not name: a test changes the one PG it is about.
+        changes = {
+            name: _merged(getattr(self, name), value, known[name].metadata.get("merge_depth", 0))
+            for name, value in changes.items()
+        }
         candidate = Settings(**{**asdict(self), **changes})
         candidate.validate()
         for name in changes:

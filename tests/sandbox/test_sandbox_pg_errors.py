@@ -73,3 +73,25 @@ def test_a_bad_table_is_400_and_changes_nothing(sandbox: Any, bad: object) -> No
         sandbox.control.configure(pg_errors=bad)
     assert refused.value.status == 400 and "pg_errors" in refused.value.message
     assert sandbox.control.config()["pg_errors"] == DEFAULT_PG_ERRORS
+
+
+def test_table_settings_merge_what_a_change_names_and_other_settings_are_replaced() -> None:
+    from sandbox.config import DEFAULT_CLOSE_OUTCOME
+
+    settings = Settings()
+    settings.update(
+        {
+            "close_outcome": {"kcp": "failed"},
+            "pg_errors": {"tosspayments": {"pg_declined": {"code": "REJECT_CARD_COMPANY"}}},
+            "webhook_copies": 2,
+        }
+    )
+
+    assert settings.close_outcome == {**DEFAULT_CLOSE_OUTCOME, "kcp": "failed"}
+    toss = settings.pg_errors["tosspayments"]
+    assert toss["pg_declined"] == {"code": "REJECT_CARD_COMPANY"}  # an entry is replaced whole
+    assert toss["user_cancelled"] == DEFAULT_PG_ERRORS["tosspayments"]["user_cancelled"]
+    assert settings.webhook_copies == 2
+    # The defaults themselves never change: a fresh server starts from them.
+    assert Settings().close_outcome == DEFAULT_CLOSE_OUTCOME and "kcp" not in DEFAULT_CLOSE_OUTCOME
+    assert DEFAULT_PG_ERRORS["tosspayments"]["pg_declined"]["code"] == "INVALID_REJECT_CARD"
